@@ -1,0 +1,60 @@
+"""What the browser does with a page it renders: wait for script-added content, take a screenshot.
+
+These run inside scrapy-playwright (as PageMethod callables); the spider asks for
+them, the pipeline stores what they return.
+"""
+from __future__ import annotations
+
+from playwright.async_api import Error as PlaywrightError
+from scrapy_playwright.page import PageMethod
+
+# Resolves once the DOM has been quiet for `quiet` ms (or after `limit` ms): catches
+# menus and content that scripts add after `load`, e.g. from a fetch() or a timer.
+_DOM_QUIET_JS = """([quiet, limit]) => new Promise(resolve => {
+  const started = Date.now();
+  let timer;
+  const done = () => { observer.disconnect(); resolve(Date.now() - started); };
+  const observer = new MutationObserver(() => {
+    clearTimeout(timer);
+    timer = setTimeout(done, Date.now() - started > limit ? 0 : quiet);
+  });
+  observer.observe(document, {subtree: true, childList: true, characterData: true});
+  timer = setTimeout(done, quiet);
+})"""
+SCREENSHOT_MAX_HEIGHT = 4000
+VIEWPORT = {"width": 1280, "height": 900}
+
+
+async def settle(page, quiet_ms: int = 600, limit_ms: int = 8000) -> int:
+    """Wait for the network to calm down (bounded), then for the DOM to stop changing."""
+    try:
+        await page.wait_for_load_state("networkidle", timeout=3000)
+    except PlaywrightError:
+        pass   # long-polling pages never go idle: the DOM-quiet wait below still bounds us
+    return await page.evaluate(_DOM_QUIET_JS, [quiet_ms, limit_ms])
+
+
+async def screenshot(page) -> bytes:
+    """A PNG of the page from the top, at most SCREENSHOT_MAX_HEIGHT pixels tall."""
+    await page.set_viewport_size(VIEWPORT)
+    height = await page.evaluate("() => Math.max(document.documentElement.scrollHeight, window.innerHeight)")
+    clip = {"x": 0, "y": 0, "width": VIEWPORT["width"], "height": min(int(height), SCREENSHOT_MAX_HEIGHT)}
+    return await page.screenshot(type="png", full_page=True, clip=clip)
+
+
+def render_meta(with_screenshot: bool) -> dict:
+    methods = {"settle": PageMethod(settle)}
+    if with_screenshot:
+        methods["screenshot"] = PageMethod(screenshot)
+    return {"playwright": True, "playwright_page_methods": methods}
+
+
+def screenshot_from(response) -> bytes | None:
+    methods = response.meta.get("playwright_page_methods") or {}
+    method = methods.get("screenshot") if isinstance(methods, dict) else None
+    return getattr(method, "result", None) or None
+
+
+def abort_heavy_media(request) -> bool:
+    """Video and audio never help judge an indicator; images and fonts stay, screenshots need them."""
+    return request.resource_type == "media"

@@ -1,0 +1,81 @@
+"""Scrapy settings for the portal crawl. ``build_settings`` adapts them to one audit's options."""
+from __future__ import annotations
+
+from egov_audit.browser import chromium_launch_options
+
+BOT_NAME = "egov-audit"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+CONTACT_URL = "https://github.com/egov-audit/egov-audit#crawler"
+# Identify ourselves with a contact URL: a webmaster who sees us in a log can find out who and why.
+USER_AGENT = f"egov-audit/0.1 (+{CONTACT_URL}; UN DESA LOSI portal assessment)"
+ROBOTSTXT_OBEY = True
+
+# Politeness: a government portal must never notice us as load.
+CONCURRENT_REQUESTS = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 0.5
+RANDOMIZE_DOWNLOAD_DELAY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+
+DOWNLOAD_TIMEOUT = 30
+RETRY_TIMES = 1
+DOWNLOAD_MAXSIZE = 30 * 1024 * 1024      # a larger body is cancelled and recorded as too large
+DOWNLOAD_WARNSIZE = 0
+REDIRECT_MAX_TIMES = 10
+COOKIES_ENABLED = True
+HTTPERROR_ALLOW_ALL = True               # 4xx/5xx reach the callback and are recorded, with their bodies
+REFERER_ENABLED = True
+
+# Scrapy 2.13+ starts a remote-control HTTP server and Scrapy the telnet console: neither belongs in an auditor.
+REMOTE_CONTROL_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+LOG_LEVEL = "INFO"
+
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+DUPEFILTER_CLASS = "scrapy.dupefilters.BaseDupeFilter"   # see PortalSpider._request
+
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.BudgetMiddleware": 120,   # after robots.txt (100): a page robots forbids costs nothing
+}
+ITEM_PIPELINES = {
+    "crawler.pipelines.PdfTextPipeline": 200,
+    "crawler.pipelines.StorePipeline": 300,
+}
+
+PLAYWRIGHT_BROWSER_TYPE = "chromium"
+PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 2     # rendering saturates 2 cores at ~2 pages
+PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000
+PLAYWRIGHT_ABORT_REQUEST = "crawler.render.abort_heavy_media"
+
+
+def build_settings(options: dict) -> dict:
+    """Settings for one crawl from the CLI options (see egov_audit.runner.CrawlOptions)."""
+    settings = {k: v for k, v in globals().items() if k.isupper()}
+    if options.get("fast"):
+        # for local fixtures and benchmarks only: no delays, more parallelism per host
+        settings.update(DOWNLOAD_DELAY=0, AUTOTHROTTLE_ENABLED=False, CONCURRENT_REQUESTS_PER_DOMAIN=8,
+                        CONCURRENT_REQUESTS=16)
+    if options.get("delay") is not None:
+        settings["DOWNLOAD_DELAY"] = options["delay"]
+    if options.get("max_size_mb"):
+        settings["DOWNLOAD_MAXSIZE"] = int(options["max_size_mb"] * 1024 * 1024)
+    if options.get("timeout"):
+        settings["DOWNLOAD_TIMEOUT"] = options["timeout"]
+        settings["PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT"] = options["timeout"] * 1000
+    if options.get("render", "auto") != "never":
+        # only http(s) pages asked for with meta["playwright"] go through the browser; the rest stay plain
+        settings["DOWNLOAD_HANDLERS"] = {
+            "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+            "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+        }
+        settings["PLAYWRIGHT_LAUNCH_OPTIONS"] = chromium_launch_options(options.get("timeout") or 30)
+    settings["EGOV_DB"] = options["db"]
+    settings["EGOV_RUN_ID"] = options["run_id"]
+    settings["LOG_LEVEL"] = options.get("log_level", "WARNING")
+    return settings

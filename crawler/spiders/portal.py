@@ -1,0 +1,292 @@
+"""The one generic portal spider: fetch the portal and its official satellites, record everything.
+
+It only fetches: pages go to the pipelines as items (body, links, facts the crawl
+itself needs); no indicator is judged here. Budget is spent on evidence first:
+requests carry a priority from where their link sits and what it looks like.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from urllib.parse import urljoin, urlsplit
+
+import scrapy
+from scrapy import signals
+from scrapy.exceptions import IgnoreRequest, StopDownload
+from scrapy.utils.gz import gunzip
+from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
+from w3lib.url import canonicalize_url
+
+from crawler import render
+from crawler.content import DATA_MAX_BYTES, SKIP_EXTENSIONS, describe_failure, kind_of, media_type
+from crawler.hints import load_hints
+from crawler.middlewares import BudgetExceeded
+from crawler.scope import Budget, Scope, host_of
+from egov_audit import htmlfacts
+from egov_audit.store import ResumeState
+
+POSITION_PRIORITY = {"navigation": 30, "header": 30, "footer": 25, "body": 10, "sitemap": 5}
+HOME_PRIORITY = 1000
+MAX_SITEMAPS = 20
+MAX_SITEMAP_URLS = 5000
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class PortalSpider(scrapy.Spider):
+    name = "portal"
+
+    def __init__(self, start_url: str, allow_hosts=(), max_pages: int = 300, max_depth: int = 10,
+                 satellite_pages: int = 25, max_external: int = 100, render: str = "auto",
+                 resume: ResumeState | None = None, **kwargs):
+        super().__init__(**kwargs)
+        if render not in ("auto", "always", "never"):
+            raise ValueError(f"render must be auto, always or never, not {render!r}")
+        self.start_url = start_url
+        self.hints = load_hints()
+        if isinstance(allow_hosts, str):
+            allow_hosts = [h for h in allow_hosts.split(",") if h]
+        self.scope = Scope(start_url, list(allow_hosts), self.hints.never_satellite_domains)
+        self.budget = Budget(int(max_pages), int(satellite_pages), int(max_external))
+        self.max_depth = int(max_depth)
+        self.render_mode = render
+        self.resume = resume or ResumeState()
+        self.seen: set[str] = set()
+        self.sitemaps_requested = 0
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.on_headers, signal=signals.headers_received)
+        return spider
+
+    # ---- requests -------------------------------------------------------------
+    def _key(self, url: str) -> str:
+        return canonicalize_url(url, keep_fragments=False)
+
+    def _request(self, url: str, *, scope: str, depth: int, via: str, priority: int,
+                 kind: str = "page", render_page: bool = False, screenshot: bool = False,
+                 dont_filter: bool = False) -> scrapy.Request:
+        meta = {"egov": {"url": url, "scope": scope, "depth": depth, "via": via, "kind": kind,
+                         "render_of": url if render_page and dont_filter else None}}
+        if render_page:
+            meta.update(render.render_meta(screenshot))
+        callback = {"page": self.parse_page, "robots": self.parse_robots, "sitemap": self.parse_sitemap}[kind]
+        # dont_filter: the spider de-duplicates by itself (self.seen, which a resumed run restores), so a
+        # redirect back to a seen URL is fetched and recorded, and a redirect loop ends as a recorded error
+        return scrapy.Request(url, callback=callback, errback=self.on_error, meta=meta,
+                              priority=priority, dont_filter=True)
+
+    def _priority(self, url: str, anchor: str, position: str, depth: int) -> int:
+        score = POSITION_PRIORITY.get(position, 10) - 5 * depth
+        if self.hints.looks_like_archive(url):
+            score -= 60
+        elif self.hints.looks_like_section(url, anchor):
+            score += 20
+        return score
+
+    def _follow(self, url: str, anchor: str, position: str, from_depth: int, from_scope: str, via: str = "link"):
+        """A request for a discovered link, or None when it is out of scope, seen, or not worth fetching."""
+        key = self._key(url)
+        if key in self.seen or url.split("?")[0].lower().endswith(SKIP_EXTENSIONS):
+            return None
+        if from_scope == "portal":
+            self.scope.note_link(url, position, from_scope)
+        kind = self.scope.kind(url)
+        depth = from_depth + 1
+        if from_scope == "external":
+            return None   # one hop: an outbound landing page is fetched, never followed
+        if kind == "external" and from_scope != "portal":
+            return None
+        if kind != "external" and depth > self.max_depth:
+            return None
+        self.seen.add(key)
+        priority = 1 if kind == "external" else self._priority(url, anchor, position, depth)
+        return self._request(url, scope=kind, depth=depth, via=via, priority=priority,
+                             render_page=(self.render_mode == "always" and kind != "external"))
+
+    async def start(self):
+        if self.resume.fetched:
+            for request in self._resume_requests():
+                yield request
+            return
+        self.seen.add(self._key(self.start_url))
+        always = self.render_mode == "always"
+        yield self._request(self.start_url, scope="portal", depth=0, via="start", priority=HOME_PRIORITY,
+                            render_page=always, screenshot=always)
+        for url, kind in ((urljoin(self.start_url, "/robots.txt"), "robots"),
+                          (urljoin(self.start_url, "/sitemap.xml"), "sitemap")):
+            self.seen.add(self._key(url))
+            yield self._request(url, scope="portal", depth=1, via=kind, priority=HOME_PRIORITY - 1, kind=kind)
+
+    def _resume_requests(self):
+        """Continue an interrupted run: everything fetched is seen; unfetched links and renders are queued again."""
+        for url, depth in self.resume.fetched.items():
+            self.seen.add(self._key(url))
+            self.budget.used[self.budget.key(self.resume.scopes.get(url) or "portal", url)] += 1
+        for url in self.resume.skipped:
+            self.seen.add(self._key(url))
+        for url, depth in self.resume.unrendered:
+            yield self._request(url, scope=self.resume.scopes.get(url, "portal"), depth=depth, via="link",
+                                priority=HOME_PRIORITY if url == self.start_url else 50,
+                                render_page=True, screenshot=url == self.start_url, dont_filter=True)
+        for from_url, to_url, anchor, position, from_depth, from_scope in self.resume.pending_links:
+            if position == "sitemap":
+                request = self._follow(to_url, anchor, "sitemap", 0, "portal", via="sitemap")
+            else:
+                request = self._follow(to_url, anchor, position, from_depth, from_scope)
+            if request is not None:
+                yield request
+
+    # ---- responses ------------------------------------------------------------
+    def on_headers(self, headers, body_length, request, spider=None):
+        """Stop downloading what no check reads (video, archives) or what is too big to be a data file."""
+        meta = request.meta.get("egov")
+        if not meta or meta["kind"] != "page" or request.meta.get("playwright"):
+            return
+        kind = kind_of(headers.get(b"Content-Type"), request.url)
+        if kind == "other" or (kind == "data" and body_length and body_length > DATA_MAX_BYTES):
+            raise StopDownload(fail=False)
+
+    def _base_item(self, response, meta: dict) -> dict:
+        content_type = media_type(response.headers.get(b"Content-Type"))
+        declared = response.headers.get(b"Content-Length")
+        stopped = "download_stopped" in response.flags
+        return {
+            "url": meta["url"], "final_url": response.url, "host": host_of(response.url), "scope": meta["scope"],
+            "discovered_via": meta["via"], "status": response.status, "content_type": content_type,
+            "size": int(declared) if stopped and declared and declared.isdigit() else len(response.body),
+            "depth": meta["depth"], "rendered": 1 if "playwright" in response.flags else 0,
+            "needs_render": 0, "fetched_at": _now(), "error_kind": None, "error": None, "links": [],
+        }
+
+    def parse_page(self, response):
+        meta = response.meta["egov"]
+        self.seen.add(self._key(response.url))
+        item = self._base_item(response, meta)
+        rendered = bool(item["rendered"])
+        kind = "html" if rendered else kind_of(item["content_type"], response.url)
+        item["kind"] = kind
+        if response.status >= 400:
+            item["error_kind"], item["error"] = "http", f"HTTP {response.status}"
+        if "download_stopped" in response.flags:
+            item["raw_body"] = None   # recorded by type and size only
+            yield item
+            return
+        if kind != "html":
+            item["raw_body"] = response.body
+            yield item
+            return
+        try:
+            text = response.text
+        except (AttributeError, UnicodeDecodeError) as exc:
+            text = response.body.decode("utf-8", errors="replace")
+            item["error_kind"], item["error"] = "decode", f"could not decode the page as declared: {exc}"
+        facts = htmlfacts.parse(text, response.url)
+        item.update(title=facts.title, lang=facts.lang, text_length=len(facts.text))
+        if rendered:
+            item["rendered_body"] = response.body
+            item["screenshot"] = render.screenshot_from(response)
+        else:
+            item["raw_body"] = response.body
+        if response.status < 400 and self.hints.is_soft_404(facts):
+            item["error_kind"], item["error"] = "soft_404", "the page answers 200 but says it was not found"
+        needs_render = (not rendered and response.status < 400 and item["scope"] != "external"
+                        and self.hints.is_app_shell(facts))
+        item["needs_render"] = 1 if needs_render else 0
+        follow_links = item["scope"] != "external" and item["error_kind"] not in ("http", "soft_404")
+        requests = []
+        links = facts.links + ([htmlfacts.Link(facts.meta_refresh, "", "body")] if facts.meta_refresh else [])
+        for link in links:
+            if follow_links:
+                request = self._follow(link.url, link.anchor, link.position, meta["depth"], item["scope"])
+                if request is not None:
+                    requests.append(request)
+            item["links"].append({"url": link.url, "anchor": link.anchor, "position": link.position,
+                                  "scope": self.scope.kind(link.url), "rel": link.rel})
+        yield item
+        yield from requests
+        if self.render_mode == "auto" and not rendered and item["scope"] != "external":
+            is_home = meta["url"] == self.start_url
+            if needs_render or is_home:   # the home page is always rendered once, and screenshotted
+                yield self._request(meta["url"], scope=item["scope"], depth=meta["depth"], via=meta["via"],
+                                    priority=HOME_PRIORITY if is_home else self._priority(meta["url"], "", "body", meta["depth"]) + 40,
+                                    render_page=True, screenshot=is_home, dont_filter=True)
+
+    def parse_robots(self, response):
+        meta = response.meta["egov"]
+        item = self._base_item(response, meta)
+        item.update(kind="robots", raw_body=response.body)
+        sitemaps = [] if response.status >= 400 else list(sitemap_urls_from_robots(response.text, base_url=response.url))
+        item["links"] = [{"url": u, "anchor": "Sitemap:", "position": "sitemap", "scope": self.scope.kind(u), "rel": ""}
+                         for u in sitemaps]
+        if response.status >= 400:
+            item["error_kind"], item["error"] = "http", f"HTTP {response.status}"
+        yield item
+        for url in sitemaps:
+            if self._key(url) not in self.seen and self.sitemaps_requested < MAX_SITEMAPS:
+                self.seen.add(self._key(url))
+                self.sitemaps_requested += 1
+                yield self._request(url, scope=self.scope.kind(url), depth=1, via="robots",
+                                    priority=HOME_PRIORITY - 2, kind="sitemap")
+
+    def parse_sitemap(self, response):
+        meta = response.meta["egov"]
+        item = self._base_item(response, meta)
+        item.update(kind="sitemap", raw_body=response.body)
+        if response.status >= 400:
+            item["error_kind"], item["error"] = "http", f"HTTP {response.status}"
+            yield item
+            return
+        body = response.body
+        if body[:2] == b"\x1f\x8b":
+            try:
+                body = gunzip(body, max_size=DATA_MAX_BYTES * 4)
+            except Exception as exc:   # a broken .gz sitemap is a recorded error, not a crash
+                item["error_kind"], item["error"] = "decode", f"could not gunzip the sitemap: {exc}"
+                yield item
+                return
+        try:
+            sitemap = Sitemap(body)
+            entries = [e for e in sitemap if e.get("loc")][:MAX_SITEMAP_URLS]
+        except Exception as exc:   # lxml raises several types on hostile XML
+            item["error_kind"], item["error"] = "decode", f"not a readable XML sitemap: {exc}"
+            yield item
+            return
+        requests = []
+        for entry in entries:
+            url = urljoin(response.url, entry["loc"].strip())
+            if sitemap.type == "sitemapindex":
+                if self._key(url) not in self.seen and self.sitemaps_requested < MAX_SITEMAPS:
+                    self.seen.add(self._key(url))
+                    self.sitemaps_requested += 1
+                    requests.append(self._request(url, scope=self.scope.kind(url), depth=1, via="sitemap",
+                                                  priority=HOME_PRIORITY - 3, kind="sitemap"))
+                continue
+            item["links"].append({"url": url, "anchor": "", "position": "sitemap", "scope": self.scope.kind(url), "rel": ""})
+            if self.scope.kind(url) == "portal":
+                request = self._follow(url, "", "sitemap", 0, "portal", via="sitemap")
+                if request is not None:
+                    requests.append(request)
+        yield item
+        yield from requests
+
+    def on_error(self, failure):
+        request = failure.request
+        meta = request.meta.get("egov") or {}
+        url = meta.get("url", request.url)
+        if failure.check(BudgetExceeded):
+            yield {"skip": True, "url": url, "reason": "budget", "detail": str(failure.value)}
+            return
+        if failure.check(IgnoreRequest) and "robots.txt" in str(failure.value):
+            yield {"skip": True, "url": url, "reason": "robots.txt", "detail": "Disallowed by the site's robots.txt"}
+            return
+        error_kind, message = describe_failure(failure)
+        yield {
+            "url": url, "final_url": request.url, "host": host_of(request.url), "scope": meta.get("scope"),
+            "discovered_via": meta.get("via"), "status": None, "content_type": None,
+            "kind": meta.get("kind", "page"), "size": None, "depth": meta.get("depth"),
+            "rendered": 1 if meta.get("render_of") else 0, "render_failed": bool(meta.get("render_of")),
+            "needs_render": 0, "fetched_at": _now(), "error_kind": error_kind, "error": message, "links": [],
+        }

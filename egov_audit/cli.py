@@ -1,0 +1,188 @@
+"""The egov-audit command line."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+
+from egov_audit.paths import FIXTURES_DIR, snapshot_dir_for
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                  help="Audit government web portals against the UN DESA LOSI / OSI e-government indicators.")
+console = Console(stderr=True)
+
+RENDER_HELP = "auto: render pages whose HTML is an application shell (and the home page once); always; never"
+
+
+def _crawl_options(url, db, allow_host, max_pages, max_depth, satellite_pages, max_external, render, fast,
+                   delay, timeout, fresh, max_size_mb=30.0):
+    from egov_audit.runner import CrawlOptions
+    if render not in ("auto", "always", "never"):
+        raise typer.BadParameter("--render takes auto, always or never")
+    return CrawlOptions(start_url=url, db=str(db), allow_hosts=list(allow_host or []), max_pages=max_pages,
+                        max_depth=max_depth, satellite_pages=satellite_pages, max_external=max_external,
+                        render=render, fast=fast, delay=delay, timeout=timeout, fresh=fresh,
+                        max_size_mb=max_size_mb)
+
+
+def _run_crawl(options):
+    from egov_audit.progress import CrawlProgress
+    from egov_audit.runner import run_crawl
+    try:
+        outcome = run_crawl(options, progress=CrawlProgress(console, options.max_pages))
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2)
+    c = outcome.counts
+    verb = "resumed and continued" if outcome.resumed else "crawled"
+    console.print(f"run {outcome.run_id} {verb}: {outcome.status}; {c['pages']} pages "
+                  f"({c['errors']} errors, {c['rendered']} rendered, {c['satellite_pages']} on satellite hosts, "
+                  f"{c['external_pages']} outbound landings), {c['links']} links, "
+                  f"{c['skipped_robots']} skipped by robots.txt, {c['skipped_budget']} left over the budget")
+    return outcome
+
+
+# The same crawl options on `crawl` and `audit`.
+URL_ARG = typer.Argument(..., help="the portal's home page, e.g. https://www.city.gov/")
+DB_OPT = typer.Option(Path("audit.db"), "--db", help="SQLite file (snapshots go in a folder beside it)")
+ALLOW_OPT = typer.Option(None, "--allow-host", help="another host that is part of the portal (repeatable)")
+PAGES_OPT = typer.Option(300, "--max-pages", help="page budget for the portal's own hosts")
+DEPTH_OPT = typer.Option(10, "--max-depth", help="link hops from the home page")
+SAT_OPT = typer.Option(25, "--satellite-pages", help="page budget for each satellite host (data, participation …)")
+EXT_OPT = typer.Option(100, "--max-external", help="outbound landing pages fetched at most (one hop each)")
+RENDER_OPT = typer.Option("auto", "--render", help=RENDER_HELP)
+FAST_OPT = typer.Option(False, "--fast/--polite", help="--fast drops politeness delays: for local fixtures only")
+DELAY_OPT = typer.Option(None, "--delay", help="seconds between requests to one host (default 0.5, auto-throttled)")
+TIMEOUT_OPT = typer.Option(30, "--timeout", help="seconds before a request counts as timed out (an error, not a fail)")
+FRESH_OPT = typer.Option(False, "--fresh", help="start a new run even if an interrupted one can be resumed")
+SIZE_OPT = typer.Option(30.0, "--max-size-mb", help="larger responses are cancelled and recorded as too large")
+
+
+@app.command()
+def crawl(url: str = URL_ARG, db: Path = DB_OPT, allow_host: Optional[List[str]] = ALLOW_OPT,
+          max_pages: int = PAGES_OPT, max_depth: int = DEPTH_OPT, satellite_pages: int = SAT_OPT,
+          max_external: int = EXT_OPT, render: str = RENDER_OPT, fast: bool = FAST_OPT,
+          delay: Optional[float] = DELAY_OPT, timeout: int = TIMEOUT_OPT, fresh: bool = FRESH_OPT,
+          max_size_mb: float = SIZE_OPT):
+    """Crawl a portal into the audit DB (no judging).
+
+    Re-running the same command after an interruption resumes the run.
+
+    Example: egov-audit crawl https://www.city.gov/ --db city.db --max-pages 200 --allow-host sede.city.gov
+    """
+    _run_crawl(_crawl_options(url, db, allow_host, max_pages, max_depth, satellite_pages, max_external,
+                              render, fast, delay, timeout, fresh, max_size_mb))
+
+
+@app.command()
+def audit(url: str = URL_ARG, db: Path = DB_OPT, json_out: Optional[Path] = typer.Option(
+              None, "--json", help="write the result document here (default: <db>.result.json)"),
+          report_out: Optional[Path] = typer.Option(None, "--report", help="HTML report path (default: <db>.report.html)"),
+          allow_host: Optional[List[str]] = ALLOW_OPT, max_pages: int = PAGES_OPT, max_depth: int = DEPTH_OPT,
+          satellite_pages: int = SAT_OPT, max_external: int = EXT_OPT, render: str = RENDER_OPT,
+          fast: bool = FAST_OPT, delay: Optional[float] = DELAY_OPT, timeout: int = TIMEOUT_OPT,
+          fresh: bool = FRESH_OPT, max_size_mb: float = SIZE_OPT):
+    """Audit a portal: crawl it, then write the JSON result and the HTML report.
+
+    Example: egov-audit audit https://www.city.gov/ --db city.db --json city.json --report city.html
+    """
+    outcome = _run_crawl(_crawl_options(url, db, allow_host, max_pages, max_depth, satellite_pages,
+                                        max_external, render, fast, delay, timeout, fresh, max_size_mb))
+    _write_outputs(db, outcome.run_id, json_out, report_out)
+
+
+def _write_outputs(db: Path, run_id: str | None, json_out: Optional[Path], report_out: Optional[Path]):
+    from egov_audit.result import build_result, write_result
+    from egov_audit.store import Store
+    from reports.html import write_report
+    store = Store(db)
+    try:
+        document = build_result(store, run_id)
+        json_path = write_result(document, json_out or db.with_suffix(".result.json"))
+        report_path = write_report(store, document, report_out or db.with_suffix(".report.html"))
+    finally:
+        store.close()
+    print(f"database:  {db.resolve()}")
+    print(f"snapshots: {snapshot_dir_for(db).resolve()}")
+    print(f"result:    {json_path.resolve()}")
+    print(f"report:    {report_path.resolve()}")
+
+
+@app.command()
+def report(db: Path = DB_OPT, run: Optional[str] = typer.Option(None, "--run", help="run id (default: the newest)"),
+           json_out: Optional[Path] = typer.Option(None, "--json", help="result document path"),
+           report_out: Optional[Path] = typer.Option(None, "--report", help="HTML report path")):
+    """Write the JSON result and HTML report of a stored run again, without crawling.
+
+    Example: egov-audit report --db city.db --run 20261122T101500Z-1a2b3c --report city.html
+    """
+    _write_outputs(db, run, json_out, report_out)
+
+
+@app.command()
+def runs(db: Path = DB_OPT):
+    """List the runs in an audit DB, newest first.
+
+    Example: egov-audit runs --db city.db
+    """
+    from egov_audit.store import Store
+    store = Store(db)
+    for row in store.conn.execute("SELECT id, portal, status, pages_crawled, started, finished FROM runs "
+                                  "ORDER BY started DESC"):
+        print("\t".join("" if v is None else str(v) for v in row))
+    store.close()
+
+
+@app.command()
+def demo(out: Path = typer.Option(Path("demo-output"), "--out", help="folder for audit.db, result and report"),
+         render: str = RENDER_OPT):
+    """Serve the bundled demo portal on 127.0.0.1 and audit it end to end.
+
+    Example: egov-audit demo --out demo-output
+    """
+    from egov_audit import fixtureserver
+    site = fixtureserver.start(FIXTURES_DIR / "demo-city")
+    try:
+        console.print(f"serving the demo portal at {site.url('/')}")
+        out.mkdir(parents=True, exist_ok=True)
+        db = out / "audit.db"
+        # A fresh process per crawl (Twisted's reactor runs once per process); the server stays in this one.
+        cmd = [sys.executable, "-m", "egov_audit.cli", "audit", site.url("/"), "--db", str(db), "--fast",
+               "--fresh", "--render", render, "--json", str(out / "result.json"), "--report", str(out / "report.html")]
+        code = subprocess.call(cmd)
+    finally:
+        site.stop()
+    raise typer.Exit(code)
+
+
+@app.command("serve-fixture")
+def serve_fixture(site: str = typer.Argument("demo-city", help="a folder under fixtures/sites/"),
+                  port: int = typer.Option(0, "--port")):
+    """Serve a fixture portal on loopback until Ctrl-C (for trying the crawler by hand).
+
+    Example: egov-audit serve-fixture demo-city --port 8800
+    """
+    from egov_audit import fixtureserver
+    running = fixtureserver.start(FIXTURES_DIR / site, port)
+    for name in running.hosts:
+        print(f"{name}: {running.origin(name)}/", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        running.stop()
+
+
+def main():
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    app()
+
+
+if __name__ == "__main__":
+    main()

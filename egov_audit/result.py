@@ -1,0 +1,57 @@
+"""The machine-readable result document (DESIGN.md §5), built from the DB and checked against its schema."""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+import jsonschema
+
+from egov_audit.paths import SCHEMAS_DIR
+from egov_audit.store import Store
+
+SCHEMA_VERSION = "1.0"
+DEFAULT_EDITION = "losi2024"
+
+
+@lru_cache(maxsize=1)
+def result_schema() -> dict:
+    return json.loads((SCHEMAS_DIR / "result.schema.json").read_text(encoding="utf-8"))
+
+
+def build_result(store: Store, run_id: str | None = None) -> dict:
+    run = store.run(run_id)
+    run_id = run["id"]
+    counts = store.counts(run_id)
+    hosts = [{"host": h, "scope": s, "pages": n} for h, s, n in store.conn.execute(
+        "SELECT host, scope, count(*) FROM pages WHERE run_id = ? AND host IS NOT NULL "
+        "GROUP BY host, scope ORDER BY count(*) DESC", (run_id,))]
+    shot = store.conn.execute(
+        "SELECT s.path FROM pages p JOIN snapshots s ON s.hash = p.screenshot_hash "
+        "WHERE p.run_id = ? AND p.url = ?", (run_id, run["start_url"])).fetchone()
+    document = {
+        "schema_version": SCHEMA_VERSION,
+        "portal": run["portal"], "start_url": run["start_url"], "run_id": run_id,
+        "started": run["started"], "finished": run["finished"], "status": run["status"],
+        "edition": DEFAULT_EDITION, "code_version": run["code_version"],
+        "pages_crawled": counts["pages"],
+        "crawl": {**counts, "hosts": hosts, "home_screenshot": shot[0] if shot else None,
+                  "settings": json.loads(run["settings"])},
+        # filled by the rule engine (evaluate / score); empty until the catalogue lands
+        "indicators": [],
+        "scores": {"index": None, "band": None, "provisional": True, "criteria": {}},
+    }
+    validate_result(document)
+    return document
+
+
+def validate_result(document: dict) -> None:
+    """Raises jsonschema.ValidationError when the document breaks the published contract."""
+    jsonschema.validate(document, result_schema())
+
+
+def write_result(document: dict, path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document, indent=2, ensure_ascii=False), encoding="utf-8")
+    return path

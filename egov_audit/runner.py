@@ -1,0 +1,111 @@
+"""Run one crawl in this process: open or resume a run, drive Scrapy, keep a progress display, close the run.
+
+Twisted's reactor cannot be restarted, so one process runs one crawl; batch
+audits and tests start a process per crawl.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+from urllib.parse import urlsplit
+
+from egov_audit.store import Store
+
+
+@dataclass
+class CrawlOptions:
+    start_url: str
+    db: str = "audit.db"
+    allow_hosts: list[str] = field(default_factory=list)
+    max_pages: int = 300
+    max_depth: int = 10
+    satellite_pages: int = 25
+    max_external: int = 100
+    render: str = "auto"           # auto | always | never
+    fast: bool = False             # no politeness delays: for local fixtures only
+    delay: float | None = None
+    timeout: int = 30
+    max_size_mb: float = 30        # a larger response is cancelled and recorded as too large
+    fresh: bool = False            # start a new run even when an interrupted one could be resumed
+    log_level: str = "WARNING"
+
+    def audit_settings(self) -> dict:
+        """What is stored with the run (and compared when deciding to resume)."""
+        data = asdict(self)
+        for transient in ("db", "fresh", "log_level"):
+            data.pop(transient)
+        return data
+
+
+@dataclass
+class CrawlOutcome:
+    run_id: str
+    resumed: bool
+    status: str
+    counts: dict
+    stats: dict
+
+
+def portal_name(url: str) -> str:
+    return (urlsplit(url).hostname or url).lower()
+
+
+def validate_start_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"not an http(s) URL: {url!r}")
+    return url if parts.path else url + "/"
+
+
+def run_crawl(options: CrawlOptions, progress=None) -> CrawlOutcome:
+    """Crawl into the DB. ``progress`` (optional) gets ``update(stats, queued)`` calls and ``close()``."""
+    from scrapy import signals
+    from scrapy.crawler import CrawlerProcess
+
+    from crawler.settings import build_settings
+    from crawler.spiders.portal import PortalSpider
+
+    options.start_url = validate_start_url(options.start_url)
+    store = Store(options.db)
+    settings_record = options.audit_settings()
+    run_id = None if options.fresh else store.find_resumable(settings_record)
+    resumed = run_id is not None
+    if resumed:
+        resume_state = store.resume_state(run_id)
+        store.mark_run(run_id, "running")
+    else:
+        run_id = store.new_run(portal_name(options.start_url), options.start_url, settings_record)
+        resume_state = None
+
+    settings = build_settings({**asdict(options), "run_id": run_id})
+    process = CrawlerProcess(settings, install_root_handler=True)
+    logging.getLogger("tldextract").setLevel(logging.ERROR)   # it warns when it cannot reach the PSL online
+    crawler = process.create_crawler(PortalSpider)
+    close_reason = {}
+
+    def on_closed(spider, reason):
+        close_reason["reason"] = reason
+
+    def on_item(item, response=None, spider=None):
+        if progress is not None:
+            queued = len(crawler.engine._slot.scheduler) if crawler.engine and crawler.engine._slot else 0
+            progress.update(crawler.stats.get_stats(), queued)
+
+    crawler.signals.connect(on_closed, signal=signals.spider_closed)
+    crawler.signals.connect(on_item, signal=signals.item_scraped)
+    process.crawl(crawler, start_url=options.start_url, allow_hosts=options.allow_hosts,
+                  max_pages=options.max_pages, max_depth=options.max_depth,
+                  satellite_pages=options.satellite_pages, max_external=options.max_external,
+                  render=options.render, resume=resume_state)
+    try:
+        process.start()
+    finally:
+        if progress is not None:
+            progress.close()
+    reason = close_reason.get("reason", "unknown")
+    status = "finished" if reason == "finished" else "interrupted"
+    store.compute_click_depth(run_id, options.start_url)
+    store.mark_run(run_id, status)
+    outcome = CrawlOutcome(run_id, resumed, status, store.counts(run_id), dict(crawler.stats.get_stats() or {}))
+    store.close()
+    return outcome

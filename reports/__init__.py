@@ -1,0 +1,1 @@
+"""Report renderers. They only read: the result document and the audit DB, never the network."""
