@@ -1,0 +1,42 @@
+"""A real crawl of the crawl-lab fixture portal served on loopback, in a subprocess."""
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from egov_audit import fixtureserver
+from egov_audit.paths import FIXTURES_DIR
+
+
+@pytest.fixture(scope="module")
+def crawled(tmp_path_factory):
+    site = fixtureserver.start(FIXTURES_DIR / "crawl-lab")
+    db = tmp_path_factory.mktemp("lab") / "a.db"
+    try:
+        subprocess.run([sys.executable, "-m", "egov_audit.cli", "audit", site.url("/"), "--db", str(db),
+                        "--fast", "--timeout", "3", "--max-size-mb", "1", "--render", "never"], check=True, timeout=240)
+    finally:
+        site.stop()
+    conn = sqlite3.connect(db)
+    yield site, conn
+    conn.close()
+
+
+def page(conn, url):
+    return conn.execute("SELECT status, error_kind, scope FROM pages WHERE url = ?", (url,)).fetchone()
+
+
+def test_robots_sitemap_errors_and_scope(crawled):
+    site, conn = crawled
+    assert conn.execute("SELECT reason FROM skipped WHERE url = ?", (site.url("/private/staff.html"),)).fetchone() == ("robots.txt",)
+    assert page(conn, site.url("/only-in-sitemap.html"))[0] == 200
+    assert page(conn, site.url("/slow.html"))[1] == "timeout"
+    assert page(conn, site.url("/loop"))[1] == "redirect"
+    assert page(conn, site.url("/broken.html"))[:2] == (500, "http")
+    assert page(conn, site.url("/huge.html"))[1] == "too_large"
+    assert page(conn, site.url("/soft404.html"))[1] == "soft_404"
+    assert page(conn, site.url("/", "ext"))[2] == "external"
+    assert page(conn, site.url("/deep/page.html", "ext")) is None
+    assert page(conn, site.url("/datasets/trees.html", "sat"))[2] == "satellite"
