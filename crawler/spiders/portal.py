@@ -127,7 +127,7 @@ class PortalSpider(scrapy.Spider):
             self.budget.used[self.budget.key(self.resume.scopes.get(url) or "portal", url)] += 1
         for url in self.resume.skipped:
             self.seen.add(self._key(url))
-        for url, depth in self.resume.unrendered:
+        for url, depth in (self.resume.unrendered if self.render_mode != "never" else ()):
             yield self._request(url, scope=self.resume.scopes.get(url, "portal"), depth=depth, via="link",
                                 priority=HOME_PRIORITY if url == self.start_url else 50,
                                 render_page=True, screenshot=url == self.start_url, dont_filter=True)
