@@ -40,3 +40,29 @@ def test_robots_sitemap_errors_and_scope(crawled):
     assert page(conn, site.url("/", "ext"))[2] == "external"
     assert page(conn, site.url("/deep/page.html", "ext")) is None
     assert page(conn, site.url("/datasets/trees.html", "sat"))[2] == "satellite"
+
+
+def test_pdf_text_is_stored(crawled):
+    site, conn = crawled
+    row = conn.execute("SELECT p.kind, p.text_length, s.path FROM pages p JOIN snapshots s ON s.hash = p.text_hash "
+                       "WHERE p.url = ?", (site.url("/budget-2026.pdf"),)).fetchone()
+    assert row[0] == "pdf" and row[1] > 20
+
+
+def test_json_result_validates_and_report_escapes(crawled, tmp_path):
+    import json
+    from egov_audit.result import validate_result
+    site, conn = crawled
+    db = Path(conn.execute("PRAGMA database_list").fetchone()[2])
+    document = json.loads(db.with_suffix(".result.json").read_text())
+    validate_result(document)
+    assert document["pages_crawled"] == conn.execute("SELECT count(*) FROM pages").fetchone()[0]
+    html = db.with_suffix(".report.html").read_text()
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)" in html
+    assert 'href="javascript:' not in html
+
+
+def test_no_duplicate_pages_and_click_depth(crawled):
+    site, conn = crawled
+    assert conn.execute("SELECT count(*) - count(DISTINCT url) FROM pages").fetchone() == (0,)
+    assert conn.execute("SELECT click_depth FROM pages WHERE url = ?", (site.url("/services/permits.html"),)).fetchone() == (2,)
