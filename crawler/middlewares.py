@@ -1,11 +1,38 @@
 """Downloader middleware: the page budget, spent in the scheduler's priority order."""
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from scrapy.exceptions import IgnoreRequest
 
 
 class BudgetExceeded(IgnoreRequest):
     """The page budget for this scope (portal, a satellite host, outbound landings) is spent."""
+
+
+class OffLoopback(IgnoreRequest):
+    """--fast crawls (local fixtures, tests, benchmarks) never leave the loopback interface."""
+
+
+def is_loopback(url: str) -> bool:
+    host = (urlsplit(url).hostname or "").lower()
+    return host == "localhost" or host.startswith("127.") or host == "::1"
+
+
+class LoopbackGuardMiddleware:
+    """Runs first (before robots.txt is fetched) so a fixture crawl sends nothing beyond 127.0.0.0/8."""
+
+    def __init__(self, crawler):
+        self.enabled = crawler.settings.getbool("EGOV_LOOPBACK_ONLY")
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_request(self, request, spider=None):
+        if self.enabled and not is_loopback(request.url):
+            raise OffLoopback("not fetched: a --fast crawl stays on loopback (127.0.0.0/8)")
+        return None
 
 
 class BudgetMiddleware:

@@ -41,6 +41,7 @@ REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 DUPEFILTER_CLASS = "scrapy.dupefilters.BaseDupeFilter"   # see PortalSpider._request
 
 DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.LoopbackGuardMiddleware": 50,
     "crawler.middlewares.BudgetMiddleware": 120,   # after robots.txt (100): a page robots forbids costs nothing
 }
 ITEM_PIPELINES = {
@@ -60,7 +61,7 @@ def build_settings(options: dict) -> dict:
     if options.get("fast"):
         # for local fixtures and benchmarks only: no delays, more parallelism per host
         settings.update(DOWNLOAD_DELAY=0, AUTOTHROTTLE_ENABLED=False, CONCURRENT_REQUESTS_PER_DOMAIN=8,
-                        CONCURRENT_REQUESTS=16)
+                        CONCURRENT_REQUESTS=16, EGOV_LOOPBACK_ONLY=True)
     if options.get("delay") is not None:
         settings["DOWNLOAD_DELAY"] = options["delay"]
     if options.get("max_size_mb"):

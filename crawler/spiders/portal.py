@@ -19,7 +19,7 @@ from w3lib.url import canonicalize_url
 from crawler import render
 from crawler.content import DATA_MAX_BYTES, SKIP_EXTENSIONS, describe_failure, kind_of, media_type
 from crawler.hints import load_hints
-from crawler.middlewares import BudgetExceeded
+from crawler.middlewares import BudgetExceeded, OffLoopback
 from crawler.scope import Budget, Scope, host_of
 from egov_audit import htmlfacts
 from egov_audit.store import ResumeState
@@ -278,6 +278,9 @@ class PortalSpider(scrapy.Spider):
         url = meta.get("url", request.url)
         if failure.check(BudgetExceeded):
             yield {"skip": True, "url": url, "reason": "budget", "detail": str(failure.value)}
+            return
+        if failure.check(OffLoopback):
+            yield {"skip": True, "url": url, "reason": "loopback-only", "detail": str(failure.value)}
             return
         if failure.check(IgnoreRequest) and "robots.txt" in str(failure.value):
             yield {"skip": True, "url": url, "reason": "robots.txt", "detail": "Disallowed by the site's robots.txt"}
