@@ -25,7 +25,11 @@ class CrawlHints:
     never_satellite_domains: frozenset[str]
 
     def looks_like_section(self, url: str, anchor: str) -> bool:
-        haystack = fold(anchor + " " + unquote(urlsplit(url).path).replace("-", " ").replace("_", " "))
+        # the last path segment names the page; earlier ones only name the section it sits in, so
+        # /news/ is a section but /news/new-bins.html is an article (it is judged by its own name)
+        segments = [s for s in unquote(urlsplit(url).path).split("/") if s]
+        name = segments[-1].rsplit(".", 1)[0] if segments else ""
+        haystack = fold(anchor + " " + name.replace("-", " ").replace("_", " "))
         return any(word in haystack for word in self.section_words)
 
     def looks_like_archive(self, url: str) -> bool:

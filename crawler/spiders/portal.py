@@ -11,7 +11,7 @@ from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from scrapy import signals
-from scrapy.exceptions import IgnoreRequest, StopDownload
+from scrapy.exceptions import DontCloseSpider, IgnoreRequest, StopDownload
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 from w3lib.url import canonicalize_url
@@ -54,11 +54,15 @@ class PortalSpider(scrapy.Spider):
         self.resume = resume or ResumeState()
         self.seen: set[str] = set()
         self.sitemaps_requested = 0
+        # sitemap entries wait here until the link queue runs dry: pages the portal links from its
+        # navigation get the budget first, and a sitemap-only page is still fetched when budget remains
+        self.sitemap_reserve: list[str] = []
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider.on_headers, signal=signals.headers_received)
+        crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
         return spider
 
     # ---- requests -------------------------------------------------------------
@@ -133,7 +137,8 @@ class PortalSpider(scrapy.Spider):
                                 render_page=True, screenshot=url == self.start_url, dont_filter=True)
         for from_url, to_url, anchor, position, from_depth, from_scope in self.resume.pending_links:
             if position == "sitemap":
-                request = self._follow(to_url, anchor, "sitemap", 0, "portal", via="sitemap")
+                self.sitemap_reserve.append(to_url)
+                continue
             else:
                 request = self._follow(to_url, anchor, position, from_depth, from_scope)
             if request is not None:
@@ -266,11 +271,20 @@ class PortalSpider(scrapy.Spider):
                 continue
             item["links"].append({"url": url, "anchor": "", "position": "sitemap", "scope": self.scope.kind(url), "rel": ""})
             if self.scope.kind(url) == "portal":
-                request = self._follow(url, "", "sitemap", 0, "portal", via="sitemap")
-                if request is not None:
-                    requests.append(request)
+                self.sitemap_reserve.append(url)
         yield item
         yield from requests
+
+    def on_idle(self, spider=None):
+        """The link queue is empty: release the sitemap entries no link led to (budget permitting)."""
+        released = 0
+        while self.sitemap_reserve:
+            request = self._follow(self.sitemap_reserve.pop(0), "", "sitemap", 0, "portal", via="sitemap")
+            if request is not None:
+                self.crawler.engine.crawl(request)
+                released += 1
+        if released:
+            raise DontCloseSpider
 
     def on_error(self, failure):
         request = failure.request
