@@ -39,6 +39,9 @@ class StorePipeline:
 
     def process_item(self, item, spider=None):
         stats = self.crawler.stats
+        if item.get("artifact"):
+            self.store.save_artifact(self.run_id, item["artifact"], item.get("url"), item["data"])
+            return item
         if item.get("skip"):
             self.store.save_skip(self.run_id, item["url"], item["reason"], item.get("detail", ""))
             stats.inc_value(f"egov/skipped_{item['reason']}")

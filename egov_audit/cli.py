@@ -61,6 +61,7 @@ FAST_OPT = typer.Option(False, "--fast/--polite", help="--fast drops politeness 
 DELAY_OPT = typer.Option(None, "--delay", help="seconds between requests to one host (default 0.5, auto-throttled)")
 TIMEOUT_OPT = typer.Option(30, "--timeout", help="seconds before a request counts as timed out (an error, not a fail)")
 FRESH_OPT = typer.Option(False, "--fresh", help="start a new run even if an interrupted one can be resumed")
+DATE_OPT = typer.Option(None, "--audit-date", help="YYYY-MM-DD that recency is judged against (default: the crawl date)")
 SIZE_OPT = typer.Option(30.0, "--max-size-mb", help="larger responses are cancelled and recorded as too large")
 
 
@@ -87,14 +88,38 @@ def audit(url: str = URL_ARG, db: Path = DB_OPT, json_out: Optional[Path] = type
           allow_host: Optional[List[str]] = ALLOW_OPT, max_pages: int = PAGES_OPT, max_depth: int = DEPTH_OPT,
           satellite_pages: int = SAT_OPT, max_external: int = EXT_OPT, render: str = RENDER_OPT,
           fast: bool = FAST_OPT, delay: Optional[float] = DELAY_OPT, timeout: int = TIMEOUT_OPT,
-          fresh: bool = FRESH_OPT, max_size_mb: float = SIZE_OPT):
-    """Audit a portal: crawl it, then write the JSON result and the HTML report.
+          fresh: bool = FRESH_OPT, max_size_mb: float = SIZE_OPT, audit_date: Optional[str] = DATE_OPT):
+    """Audit a portal: crawl it, judge every indicator, then write the JSON result and the HTML report.
 
     Example: egov-audit audit https://www.city.gov/ --db city.db --json city.json --report city.html
     """
     outcome = _run_crawl(_crawl_options(url, db, allow_host, max_pages, max_depth, satellite_pages,
                                         max_external, render, fast, delay, timeout, fresh, max_size_mb))
+    _evaluate(db, outcome.run_id, audit_date)
     _write_outputs(db, outcome.run_id, json_out, report_out)
+
+
+def _evaluate(db: Path, run_id: str | None, audit_date: Optional[str], edition: Optional[str] = None) -> dict:
+    from datetime import date
+
+    from egov_audit.judging import evaluate_run
+    from egov_audit.rules import RuleError
+    from egov_audit.store import Store
+    store = Store(db)
+    try:
+        summary = evaluate_run(store, run_id, date.fromisoformat(audit_date) if audit_date else None, edition)
+    except (RuleError, LookupError, ValueError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2)
+    finally:
+        store.close()
+    s = summary["scores"]
+    counts = ", ".join(f"{n} {o}" for o, n in sorted(summary["counts"].items()))
+    index = "–" if s["index"] is None else f"{s['index']:.2f}"
+    upper = "" if not s["provisional"] else f" (provisional; up to {s['upper_bound']:.2f} if open items are met)"
+    console.print(f"evaluated run {summary['run_id']} with {summary['rules']} rules in {summary['seconds']} s: {counts}")
+    console.print(f"{s['edition']} index {index} — {s['band']}{upper}")
+    return summary
 
 
 def _write_outputs(db: Path, run_id: str | None, json_out: Optional[Path], report_out: Optional[Path]):
@@ -123,6 +148,21 @@ def report(db: Path = DB_OPT, run: Optional[str] = typer.Option(None, "--run", h
     Example: egov-audit report --db city.db --run 20261122T101500Z-1a2b3c --report city.html
     """
     _write_outputs(db, run, json_out, report_out)
+
+
+@app.command()
+def evaluate(db: Path = DB_OPT, run: Optional[str] = typer.Option(None, "--run", help="run id (default: the newest)"),
+             audit_date: Optional[str] = DATE_OPT,
+             edition: Optional[str] = typer.Option(None, "--edition", help="scored profile (default: losi2024)"),
+             json_out: Optional[Path] = typer.Option(None, "--json", help="also write the result document here"),
+             report_out: Optional[Path] = typer.Option(None, "--report", help="also write the HTML report here")):
+    """Judge a stored run again with the current rules, offline (no network), and store the verdicts.
+
+    Example: egov-audit evaluate --db city.db --run 20261122T101500Z-1a2b3c --audit-date 2026-11-22
+    """
+    summary = _evaluate(db, run, audit_date, edition)
+    if json_out or report_out:
+        _write_outputs(db, summary["run_id"], json_out, report_out)
 
 
 @app.command()

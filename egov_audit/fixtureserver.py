@@ -12,6 +12,11 @@ same HTTP behaviour.  A site directory holds ``site.yaml``::
         /loop: {redirect: /loop}
         /broken: {status: 500}
         /latin1.html: {file: latin1.html, content_type: "text/html; charset=iso-8859-1"}
+        /search: {search: q, template: search/results.html}   # a working site search (see below)
+
+A ``search`` route answers like a real site search: it lists the host's HTML pages whose
+text contains the query given in that parameter. With a ``template`` (a file under the
+host root) the list replaces ``{{results}}`` and the query replaces ``{{query}}``.
 
 Every host listens on the same port (separate loopback addresses), so a page
 can name another host with the token ``{{origin:data}}`` (or its own with
@@ -28,7 +33,9 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+import re
+from html import escape
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import yaml
 
@@ -126,12 +133,40 @@ def _handler_for(site: FixtureSite, host: Host):
                     for _ in range(count):
                         self.wfile.write(chunk)
                 return
+            if "search" in route:
+                return self._search(route, head)
             if "file" in route:
                 body = (host.root / route["file"]).read_bytes()
             else:
                 body = route.get("body", "").encode()
             self._send(int(route.get("status", 200)), body,
                        route.get("content_type", "text/html; charset=utf-8"), head)
+
+        def _search(self, route: dict, head: bool) -> None:
+            query = dict(parse_qsl(urlsplit(self.path).query)).get(route["search"], "").strip()
+            needle = query.casefold()
+            items = []
+            for page in sorted(host.root.rglob("*.html")) if needle else ():
+                html = page.read_text(encoding="utf-8", errors="replace")
+                text = re.sub(r"(?s)<(script|style)\b.*?</\1>|<[^>]+>", " ", html)
+                at = text.casefold().find(needle)
+                if at >= 0:
+                    excerpt = escape(" ".join(text[max(0, at - 60):at + 80].split()))
+                    title = re.search(r"(?is)<title>(.*?)</title>", html)
+                    href = "/" + page.relative_to(host.root).as_posix().removesuffix("index.html")
+                    label = escape(title.group(1).strip() if title else href)
+                    items.append(f'<li><a href="{escape(href)}">{label}</a><p>…{excerpt}…</p></li>')
+                if len(items) >= 10:
+                    break
+            results = f"<ol class=\"search-results\">{''.join(items)}</ol>" if items else "<p class=\"no-results\">0</p>"
+            if route.get("template"):
+                page_html = (host.root / route["template"]).read_text(encoding="utf-8")
+                page_html = site.expand(page_html, host.name).replace("{{query}}", escape(query))
+                body = page_html.replace("{{results}}", results)
+            else:
+                body = (f"<!doctype html><html><head><meta charset=\"utf-8\"><title>{escape(query)}</title></head>"
+                        f"<body><main><h1>{escape(query)}</h1>{results}</main></body></html>")
+            self._send(200, body.encode("utf-8"), "text/html; charset=utf-8", head)
 
         def _file(self, path: str, head: bool) -> None:
             target = (host.root / path.lstrip("/")).resolve()

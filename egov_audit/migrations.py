@@ -79,7 +79,50 @@ def m001_crawl(conn: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS = [m001_crawl]
+def m002_judging(conn: sqlite3.Connection) -> None:
+    conn.executescript(
+        """
+        ALTER TABLE pages ADD COLUMN headers TEXT;   -- JSON: the response headers checks read (HSTS, generator …)
+        CREATE TABLE artifacts (                     -- raw results of crawl-time gatherers (search probe, API probes …)
+            run_id TEXT NOT NULL,
+            kind TEXT NOT NULL,                      -- site-search | api-probe | …
+            url TEXT,
+            data TEXT NOT NULL,                      -- JSON
+            created TEXT NOT NULL
+        );
+        CREATE INDEX artifacts_run ON artifacts (run_id, kind);
+        CREATE TABLE evaluations (                   -- one offline judging of a run with a set of rules
+            id TEXT PRIMARY KEY,
+            run_id TEXT NOT NULL REFERENCES runs(id),
+            created TEXT NOT NULL,
+            audit_date TEXT NOT NULL,                -- the date recency is judged against
+            rules_digest TEXT NOT NULL,              -- sha256 over the rule files used
+            code_version TEXT NOT NULL,
+            edition TEXT NOT NULL,
+            scores TEXT                              -- JSON: index, band, provisional, criteria, profiles
+        );
+        CREATE TABLE verdicts (
+            evaluation_id TEXT NOT NULL REFERENCES evaluations(id),
+            run_id TEXT NOT NULL,
+            rule_id TEXT NOT NULL,
+            rule_version INTEGER NOT NULL,
+            losi_code TEXT,
+            osi_code TEXT,
+            criterion TEXT NOT NULL,
+            automation TEXT NOT NULL,
+            outcome TEXT NOT NULL,                   -- pass | fail | review | not_applicable | error | manual
+            confidence TEXT,                         -- high | medium | low
+            reason TEXT,                             -- a sentence: why this outcome
+            evidence TEXT NOT NULL,                  -- JSON list (≤5): url, excerpt, selector, click_depth, snapshot, screenshot
+            searched TEXT,                           -- JSON: pages considered, languages, patterns tried
+            UNIQUE (evaluation_id, rule_id)
+        );
+        CREATE INDEX verdicts_run ON verdicts (run_id, rule_id);
+        """
+    )
+
+
+MIGRATIONS = [m001_crawl, m002_judging]
 
 
 def migrate(conn: sqlite3.Connection) -> int:

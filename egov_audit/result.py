@@ -8,10 +8,12 @@ from pathlib import Path
 import jsonschema
 
 from egov_audit.paths import SCHEMAS_DIR
+from egov_audit.judging import latest_evaluation
 from egov_audit.store import Store
 
 SCHEMA_VERSION = "1.0"
 DEFAULT_EDITION = "losi2024"
+EVIDENCE_KEYS = ("url", "excerpt", "selector", "click_depth", "snapshot", "screenshot", "confidence", "field", "link")
 
 
 @lru_cache(maxsize=1)
@@ -37,10 +39,21 @@ def build_result(store: Store, run_id: str | None = None) -> dict:
         "pages_crawled": counts["pages"],
         "crawl": {**counts, "hosts": hosts, "home_screenshot": shot[0] if shot else None,
                   "settings": json.loads(run["settings"])},
-        # filled by the rule engine (evaluate / score); empty until the catalogue lands
         "indicators": [],
         "scores": {"index": None, "band": None, "provisional": True, "criteria": {}},
     }
+    evaluation, verdicts = latest_evaluation(store, run_id)
+    if evaluation is not None:
+        document["edition"] = evaluation["edition"]
+        document["evaluation"] = {k: evaluation[k] for k in ("id", "created", "audit_date", "rules_digest")}
+        document["scores"] = evaluation["scores"]
+        document["indicators"] = [{
+            "id": v["rule_id"], "rule_version": v["rule_version"],
+            "codes": {k: c for k, c in (("losi2024", v["losi_code"]), ("osi2024", v["osi_code"])) if c},
+            "criterion": v["criterion"], "automation": v["automation"], "outcome": v["outcome"],
+            "confidence": v["confidence"], "reason": v["reason"] or "",
+            "evidence": [{k: e.get(k) for k in EVIDENCE_KEYS if k in e} for e in v["evidence"]],
+            "searched": v["searched"]} for v in verdicts]
     validate_result(document)
     return document
 

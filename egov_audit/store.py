@@ -24,7 +24,7 @@ from egov_audit.snapshots import SnapshotStore
 PAGE_COLUMNS = (
     "url", "final_url", "host", "scope", "discovered_via", "status", "content_type", "kind", "size",
     "depth", "rendered", "needs_render", "title", "lang", "text_length", "raw_hash", "rendered_hash",
-    "screenshot_hash", "text_hash", "fetched_at", "error_kind", "error",
+    "screenshot_hash", "text_hash", "fetched_at", "error_kind", "error", "headers",
 )
 # Settings that define *what* is audited: a run is resumed only when they match.
 RESUME_KEYS = ("start_url", "allow_hosts", "max_pages", "max_depth", "satellite_pages", "render")
@@ -154,6 +154,12 @@ class Store:
         with self.conn:
             self.conn.execute("INSERT OR IGNORE INTO skipped (run_id, url, reason, detail) VALUES (?, ?, ?, ?)",
                               (run_id, url, reason, detail))
+
+    def save_artifact(self, run_id: str, kind: str, url: str | None, data: dict) -> None:
+        """A crawl-time gatherer's raw result (search probe, API probe …), judged later by checks."""
+        with self.conn:
+            self.conn.execute("INSERT INTO artifacts (run_id, kind, url, data, created) VALUES (?, ?, ?, ?, ?)",
+                              (run_id, kind, url, json.dumps(data, ensure_ascii=False), now_iso()))
 
     # ---- resume -------------------------------------------------------------
     def resume_state(self, run_id: str) -> ResumeState:

@@ -6,6 +6,7 @@ requests carry a priority from where their link sits and what it looks like.
 """
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 from urllib.parse import urljoin, urlsplit
 
@@ -16,7 +17,7 @@ from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 from w3lib.url import canonicalize_url
 
-from crawler import render
+from crawler import gatherers, render
 from crawler.content import DATA_MAX_BYTES, SKIP_EXTENSIONS, describe_failure, kind_of, media_type
 from crawler.hints import load_hints
 from crawler.middlewares import BudgetExceeded, OffLoopback
@@ -28,6 +29,23 @@ POSITION_PRIORITY = {"navigation": 30, "header": 30, "footer": 25, "body": 10, "
 HOME_PRIORITY = 1000
 MAX_SITEMAPS = 20
 MAX_SITEMAP_URLS = 5000
+
+
+KEPT_HEADERS = ("strict-transport-security", "server", "x-powered-by", "x-generator", "content-language",
+                "link", "content-security-policy", "x-frame-options")
+
+
+def _kept_headers(headers) -> str | None:
+    """The response headers checks read (HSTS, platform fingerprints), as JSON."""
+    kept = {}
+    for name in KEPT_HEADERS:
+        value = headers.get(name)
+        if value:
+            kept[name] = value.decode("latin-1")[:500]
+    cookies = [c.decode("latin-1").split("=", 1)[0] for c in headers.getlist("Set-Cookie")][:10]
+    if cookies:
+        kept["set-cookie-names"] = ", ".join(cookies)
+    return json.dumps(kept) if kept else None
 
 
 def _now() -> str:
@@ -57,6 +75,7 @@ class PortalSpider(scrapy.Spider):
         # sitemap entries wait here until the link queue runs dry: pages the portal links from its
         # navigation get the budget first, and a sitemap-only page is still fetched when budget remains
         self.sitemap_reserve: list[str] = []
+        self.search_probed = bool(self.resume.fetched)   # a resumed run already probed (or had no form)
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -164,6 +183,7 @@ class PortalSpider(scrapy.Spider):
             "size": int(declared) if stopped and declared and declared.isdigit() else len(response.body),
             "depth": meta["depth"], "rendered": 1 if "playwright" in response.flags else 0,
             "needs_render": 0, "fetched_at": _now(), "error_kind": None, "error": None, "links": [],
+            "headers": _kept_headers(response.headers),
         }
 
     def parse_page(self, response):
@@ -200,7 +220,8 @@ class PortalSpider(scrapy.Spider):
         needs_render = (not rendered and response.status < 400 and item["scope"] != "external"
                         and self.hints.is_app_shell(facts))
         item["needs_render"] = 1 if needs_render else 0
-        follow_links = item["scope"] != "external" and item["error_kind"] not in ("http", "soft_404")
+        follow_links = (item["scope"] != "external" and item["error_kind"] not in ("http", "soft_404")
+                        and meta["via"] != "search-probe")
         requests = []
         links = facts.links + ([htmlfacts.Link(facts.meta_refresh, "", "body")] if facts.meta_refresh else [])
         for link in links:
@@ -212,12 +233,32 @@ class PortalSpider(scrapy.Spider):
                                   "scope": self.scope.kind(link.url), "rel": link.rel})
         yield item
         yield from requests
+        if meta["url"] == self.start_url and not self.search_probed:
+            yield from self._search_probe(text, response.url)
         if self.render_mode == "auto" and not rendered and item["scope"] != "external":
             is_home = meta["url"] == self.start_url
             if needs_render or is_home:   # the home page is always rendered once, and screenshotted
                 yield self._request(meta["url"], scope=item["scope"], depth=meta["depth"], via=meta["via"],
                                     priority=HOME_PRIORITY if is_home else self._priority(meta["url"], "", "body", meta["depth"]) + 40,
                                     render_page=True, screenshot=is_home, dont_filter=True)
+
+    def _search_probe(self, html: str, base_url: str):
+        """LOSI #206 is verified by a one-word search: submit the home page's search form once."""
+        probe = gatherers.search_probe(html, base_url)
+        if probe is None:
+            return
+        self.search_probed = True
+        yield {"artifact": "site-search", "url": probe["url"], "data": probe}
+        for url in (probe["url"], probe["control_url"]):   # a real word, and a nonsense word to compare with
+            key = self._key(url)
+            if key in self.seen:
+                continue
+            self.seen.add(key)
+            scope = self.scope.kind(url)
+            if scope == "external":
+                scope = "portal"   # a search hosted elsewhere (a search service) still answers for the portal
+            yield self._request(url, scope=scope, depth=1, via="search-probe", priority=HOME_PRIORITY - 1,
+                                render_page=self.render_mode == "always")
 
     def parse_robots(self, response):
         meta = response.meta["egov"]

@@ -1,0 +1,27 @@
+"""Markup checks: head facts (viewport, language, alternates) and schema.org types."""
+from __future__ import annotations
+
+from checks.base import FAIL, CheckResult, register
+
+
+@register("page-meta")
+def page_meta(page, options, context) -> CheckResult:
+    meta = page.meta
+    wanted = {"viewport": meta["viewport"], "html_lang": bool(meta["html_lang"]),
+              "hreflang": bool(meta["hreflang"]), "charset": meta["charset"]}
+    asked = [k for k in wanted if options.get(k)]
+    missing = [k for k in asked if not wanted[k]]
+    if not asked or missing:
+        return CheckResult("fail", reason=f"missing: {', '.join(missing)}" if missing else "nothing asked")
+    shown = {"viewport": "meta viewport", "html_lang": f"html lang={meta['html_lang']}",
+             "hreflang": f"hreflang {', '.join(meta['hreflang'][:5])}", "charset": "charset declared"}
+    return CheckResult("pass", [page.evidence("; ".join(shown[k] for k in asked), None, field="head")])
+
+
+@register("structured-data")
+def structured_data(page, options, context) -> CheckResult:
+    wanted = set(options.get("types") or [])
+    found = page.schema_types & wanted if wanted else page.schema_types
+    if not found:
+        return FAIL
+    return CheckResult("pass", [page.evidence("schema.org: " + ", ".join(sorted(found)), None, field="structured-data")])

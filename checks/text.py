@@ -1,0 +1,157 @@
+"""Text checks: keyword and phrase matching in the fields an assessor reads, and URL patterns."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from checks.base import FAIL, CheckResult, register
+from egov_audit.textnorm import fold
+
+DEFAULT_FIELDS = ("title", "headings", "anchors", "text", "alt", "labels")
+FIELD_RANK = {"title": 0, "headings": 1, "anchors": 2, "labels": 3, "alt": 4, "text": 5, "url": 6}
+
+
+def _word_start_script(keyword: str) -> bool:
+    """Latin, Cyrillic and Greek keywords match at word starts; CJK, Arabic, Thai … as substrings
+    (they attach prefixes such as Arabic ال/و/ب, or do not separate words at all)."""
+    for ch in keyword:
+        if ch.isalpha():
+            name = unicodedata.name(ch, "")
+            return name.startswith(("LATIN", "CYRILLIC", "GREEK"))
+    return True
+
+
+@dataclass
+class KeywordSet:
+    """Keywords of all languages compiled into one folded regex; remembers which language each came from."""
+    pattern: re.Pattern | None
+    languages: dict[str, list[str]]        # folded keyword → languages
+    tried: dict[str, int]                  # language → number of keywords
+
+    @classmethod
+    def compile(cls, keywords: dict | list | None) -> "KeywordSet":
+        if not keywords:
+            return cls(None, {}, {})
+        if isinstance(keywords, list):
+            keywords = {"any": keywords}
+        languages: dict[str, list[str]] = {}
+        for lang, words in keywords.items():
+            for word in words or ():
+                folded = fold(str(word))
+                if folded:
+                    languages.setdefault(folded, []).append(lang)
+        bounded = sorted((k for k in languages if _word_start_script(k)), key=len, reverse=True)
+        loose = sorted((k for k in languages if not _word_start_script(k)), key=len, reverse=True)
+        parts = []
+        if bounded:
+            parts.append(r"(?<![\w])(?:" + "|".join(re.escape(k) for k in bounded) + ")")
+        if loose:
+            parts.append("(?:" + "|".join(re.escape(k) for k in loose) + ")")
+        pattern = re.compile("|".join(parts)) if parts else None
+        return cls(pattern, languages, {lang: len(words or ()) for lang, words in keywords.items()})
+
+    def find(self, text: str):
+        if self.pattern is None or not text:
+            return
+        yield from self.pattern.finditer(text)
+
+    def search(self, text: str):
+        return self.pattern.search(text) if self.pattern is not None and text else None
+
+
+YEAR = re.compile(r"(?<!\d)(19[89]\d|20\d\d)(?!\d)")
+COPYRIGHT = re.compile(r"(©|\(c\)|copyright|derechos|direitos|droits|urheberrecht|版权|حقوق)", re.I)
+
+
+def years_near(text: str, start: int, end: int, window: int) -> list[int]:
+    """Years written near a match (a copyright line's year is not a date of the feature)."""
+    lo, hi = max(0, start - window), min(len(text), end + window)
+    years = []
+    for m in YEAR.finditer(text, lo, hi):
+        before = text[max(0, m.start() - 25):m.start()]
+        if COPYRIGHT.search(before):
+            continue
+        years.append(int(m.group(1)))
+    return years
+
+
+def prepare_keywords(options: dict) -> dict:
+    compiled = dict(options)
+    compiled["_keywords"] = KeywordSet.compile(options.get("keywords"))
+    compiled["_near"] = KeywordSet.compile(options.get("near")) if options.get("near") else None
+    compiled["_not_near"] = KeywordSet.compile(options.get("not_near")) if options.get("not_near") else None
+    compiled["_fields"] = tuple(options.get("fields") or DEFAULT_FIELDS)
+    return compiled
+
+
+def searched_keywords(options: dict) -> dict:
+    keywords = options.get("keywords") or {}
+    return {"fields": list(options.get("fields") or DEFAULT_FIELDS),
+            "languages": sorted(keywords) if isinstance(keywords, dict) else ["any"]}
+
+
+@register("keyword-match", prepare=prepare_keywords)
+def keyword_match(page, options, context) -> CheckResult:
+    keywords: KeywordSet = options["_keywords"]
+    near, not_near = options["_near"], options["_not_near"]
+    window = int(options.get("window", 200))
+    min_matches = int(options.get("min_matches", 1))
+    recency = options.get("recency_years")
+    found: dict[str, tuple] = {}          # folded keyword → (field rank, field, segment, start, end)
+    old_years: set[int] = set()
+    recent = False
+    for field in options["_fields"]:
+        for segment in page.fields.get(field, ()):
+            for m in keywords.find(segment.folded):
+                s, e = m.start(), m.end()
+                if not_near is not None and _within(not_near, segment.folded, s, e, window):
+                    continue
+                if near is not None and not _within(near, segment.folded, s, e, window):
+                    continue
+                if recency is not None:
+                    # a heading or title rarely carries the date: read around it in the body text as well
+                    years = years_near(segment.folded, s, e, window * 2)
+                    if field != "text":
+                        years += [y for t in page.fields.get("text", ()) for y in years_near(t.folded, 0, len(t.folded), 0)][:50]
+                    limit = context.audit_date.year - int(recency)
+                    if any(y >= limit for y in years):
+                        recent = True
+                    else:
+                        old_years.update(years)
+                        if years:
+                            continue
+                key = m.group(0)
+                if key not in found or FIELD_RANK.get(field, 9) < found[key][0]:
+                    found[key] = (FIELD_RANK.get(field, 9), field, segment, s, e)
+    if len(found) < min_matches:
+        reason = ""
+        if old_years and recency is not None:
+            reason = (f"only dates older than {recency} years near the matches "
+                      f"({', '.join(str(y) for y in sorted(old_years)[-4:])})")
+        return CheckResult("fail", reason=reason)
+    best = sorted(found.values(), key=lambda v: v[0])[:3]
+    evidence = [page.evidence(segment.quote(s, e), segment.element, field=field, matched=segment.folded[s:e])
+                for _, field, segment, s, e in best]
+    if recency is not None and not recent:
+        return CheckResult("review", evidence, reason="no date found near the evidence: cannot tell whether it is recent")
+    return CheckResult("pass", evidence)
+
+
+def _within(keywords: KeywordSet, text: str, start: int, end: int, window: int) -> bool:
+    lo, hi = max(0, start - window), min(len(text), end + window)
+    return keywords.search(text[lo:hi]) is not None
+
+
+def prepare_pattern(options: dict) -> dict:
+    compiled = dict(options)
+    compiled["_pattern"] = re.compile(options["pattern"])
+    return compiled
+
+
+@register("url-pattern", prepare=prepare_pattern)
+def url_pattern(page, options, context) -> CheckResult:
+    for url in dict.fromkeys((page.url, page.final_url)):
+        if options["_pattern"].search(url):
+            return CheckResult("pass", [page.evidence(url, None, field="url")])
+    return FAIL

@@ -1,0 +1,161 @@
+"""The rule engine: every rule judged against the stored pages of a run, offline, with evidence.
+
+Per rule: candidate pages (scope, kind) → drop pages a `none` check matches → a page is a hit when all
+`all` checks pass and one `any` check passes → the best hit decides: pass when its confidence reaches
+the rule's bar, review when weaker, fail when there is none (with what was searched). A check that
+raises gives `error`, never `fail`.
+"""
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass, field
+from datetime import date
+
+from checks import CheckResult, Context
+from egov_audit.rules import CONFIDENCE_RANK, CheckCall, Rule
+from egov_audit.site import Site
+
+MAX_EVIDENCE = 5
+
+
+@dataclass
+class Verdict:
+    rule: Rule
+    outcome: str                       # pass | fail | review | not_applicable | error | manual
+    confidence: str | None = None
+    reason: str = ""
+    evidence: list[dict] = field(default_factory=list)
+    searched: dict = field(default_factory=dict)
+
+
+@dataclass
+class Hit:
+    page: object
+    confidence: str
+    outcome: str                       # pass | review
+    evidence: list[dict]
+    reason: str = ""
+
+
+class CheckFailed(Exception):
+    def __init__(self, call: CheckCall, url: str, exc: BaseException):
+        self.call, self.url, self.exc = call, url, exc
+        where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+        at = f" at {where.filename.rsplit('/', 1)[-1]}:{where.lineno}" if where else ""
+        super().__init__(f"check '{call.name}' raised {type(exc).__name__}: {exc} (on {url}{at})")
+
+
+def _run(call: CheckCall, subject, context: Context, cache: dict) -> CheckResult:
+    key = (id(call), id(subject))
+    if key not in cache:
+        from checks import CHECKS
+        try:
+            cache[key] = CHECKS[call.name].run(subject, call.options, context)
+        except Exception as exc:   # noqa: BLE001 — any crash in a detector becomes an `error` verdict
+            raise CheckFailed(call, getattr(subject, "url", "the site"), exc) from exc
+    return cache[key]
+
+
+def _min_conf(a: str, b: str) -> str:
+    return a if CONFIDENCE_RANK[a] <= CONFIDENCE_RANK[b] else b
+
+
+def _judge_page(rule: Rule, page, site: Site, context: Context, cache: dict) -> Hit | None:
+    for call in rule.none:
+        if _run(call, site if call.site else page, context, cache).passed:
+            return None
+    confidence, evidence, outcome, reasons = "high", [], "pass", []
+    for call in rule.all:
+        result = _run(call, site if call.site else page, context, cache)
+        if result.outcome == "fail":
+            return None
+        confidence = _min_conf(confidence, call.confidence)
+        evidence += result.evidence
+        if result.outcome == "review":
+            outcome = "review"
+            reasons.append(result.reason)
+    if rule.any:
+        best = None
+        for call in rule.any:
+            result = _run(call, site if call.site else page, context, cache)
+            if result.outcome == "fail":
+                continue
+            rank = (result.outcome == "pass", CONFIDENCE_RANK[call.confidence])
+            if best is None or rank > best[0]:
+                best = (rank, call, result)
+        if best is None:
+            return None
+        _, call, result = best
+        confidence = _min_conf(confidence, call.confidence)
+        evidence = result.evidence + evidence
+        if result.outcome == "review":
+            outcome = "review"
+            reasons.append(result.reason)
+    return Hit(page, confidence, outcome, evidence, "; ".join(r for r in reasons if r))
+
+
+def _searched(rule: Rule, pages: list) -> dict:
+    languages, patterns = set(), []
+    for call in rule.any + rule.all:
+        keywords = call.options.get("keywords") or call.options.get("anchor") or {}
+        if isinstance(keywords, dict):
+            languages.update(keywords)
+        for key in ("pattern", "href", "platforms", "hosts", "formats", "fields", "feature"):
+            if call.options.get(key):
+                patterns.append(f"{call.name}.{key}={call.options[key]}")
+        if not any(call.options.get(k) for k in ("pattern", "href", "platforms", "hosts", "formats", "keywords", "anchor")):
+            patterns.append(call.name)
+    return {"pages_considered": len(pages), "languages": sorted(languages), "checks": [c.name for c in rule.any + rule.all],
+            "patterns": patterns[:12]}
+
+
+def judge(rule: Rule, site: Site, context: Context, cache: dict | None = None) -> Verdict:
+    cache = {} if cache is None else cache
+    if rule.automation == "manual":
+        return Verdict(rule, "manual", reason=rule.manual_reason or "needs a human assessor")
+    candidates = [p for p in site.pages if p.scope in rule.scope and p.kind in rule.kinds]
+    searched = _searched(rule, candidates)
+    site_only = all(c.site for c in rule.any + rule.all + rule.none)
+    try:
+        if site_only:
+            hits = [h for h in [_judge_page(rule, site.home, site, context, cache)] if h]
+        else:
+            if not candidates:
+                return Verdict(rule, "error", reason="no pages of the run could be judged (the crawl got nothing usable)",
+                               searched=searched)
+            hits = [h for h in (_judge_page(rule, p, site, context, cache) for p in candidates) if h]
+    except CheckFailed as failure:
+        return Verdict(rule, "error", reason=str(failure), searched=searched)
+    if not hits:
+        reasons = _fail_reasons(rule, candidates, site, context, cache) if not site_only else []
+        reason = "; ".join(reasons) or f"no evidence on {len(candidates)} pages"
+        return Verdict(rule, "fail", reason=reason, searched=searched)
+    hits.sort(key=lambda h: (h.outcome == "pass", CONFIDENCE_RANK[h.confidence],
+                             -(h.page.click_depth if h.page.click_depth is not None else 99)), reverse=True)
+    best = hits[0]
+    evidence = []
+    for hit in hits:
+        for item in hit.evidence[:2]:
+            if len(evidence) < MAX_EVIDENCE:
+                evidence.append({**item, "confidence": hit.confidence})
+    if best.outcome == "pass" and CONFIDENCE_RANK[best.confidence] >= CONFIDENCE_RANK[rule.min_confidence]:
+        return Verdict(rule, "pass", best.confidence, "", evidence, searched)
+    reason = best.reason or (f"only {best.confidence}-confidence evidence (a {rule.min_confidence} one is needed to pass)")
+    return Verdict(rule, "review", best.confidence, reason, evidence, searched)
+
+
+def _fail_reasons(rule: Rule, candidates, site, context, cache) -> list[str]:
+    """Reasons checks gave for failing (e.g. only old dates), so a fail says more than 'not found'."""
+    reasons = []
+    for page in candidates:
+        for call in rule.any + rule.all:
+            result = cache.get((id(call), id(site if call.site else page)))
+            if result is not None and result.outcome == "fail" and result.reason and result.reason not in reasons:
+                reasons.append(result.reason)
+    return reasons[:3]
+
+
+def evaluate(site: Site, rules: list[Rule], data: dict, audit_date: date) -> list[Verdict]:
+    context = Context(audit_date=audit_date, data=data, site=site)
+    cache: dict = {}
+    return [judge(rule, site, context, cache) for rule in rules]

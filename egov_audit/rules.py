@@ -1,0 +1,115 @@
+"""The indicator catalogue: rule files (rules/<criterion>/<id>.yaml) loaded, validated and compiled."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+from egov_audit.paths import RULES_DIR, SCHEMAS_DIR
+
+CONFIDENCE_RANK = {"low": 1, "medium": 2, "high": 3}
+
+
+class RuleError(ValueError):
+    """A rule file that cannot be used (schema, unknown check, bad options): names the file."""
+
+
+@dataclass
+class CheckCall:
+    name: str
+    confidence: str
+    options: dict            # compiled by the check's prepare()
+    site: bool
+
+
+@dataclass
+class Rule:
+    id: str
+    version: int
+    title: str
+    codes: dict
+    criterion: str
+    definition: str
+    automation: str
+    path: Path
+    scope: tuple = ("portal", "satellite")
+    kinds: tuple = ("html", "pdf")
+    min_confidence: str = "medium"
+    any: list[CheckCall] = field(default_factory=list)
+    all: list[CheckCall] = field(default_factory=list)
+    none: list[CheckCall] = field(default_factory=list)
+    manual_reason: str = ""
+    recommendation: str = ""
+    toolkit_url: str = ""
+    raw: dict = field(default_factory=dict)
+
+
+@lru_cache(maxsize=1)
+def rule_schema() -> dict:
+    return json.loads((SCHEMAS_DIR / "rule.schema.json").read_text(encoding="utf-8"))
+
+
+def _compile_calls(entries, path: Path) -> list[CheckCall]:
+    from checks import CHECKS
+    calls = []
+    for entry in entries or ():
+        spec = CHECKS.get(entry["check"])
+        if spec is None:
+            raise RuleError(f"{path}: unknown check '{entry['check']}' (known: {', '.join(sorted(CHECKS))})")
+        options = dict(entry.get("with") or {})
+        try:
+            options = spec.prepare(options) if spec.prepare else options
+        except Exception as exc:   # a bad regex or option shape is the rule author's error: say where
+            raise RuleError(f"{path}: check '{entry['check']}': bad options: {exc}") from exc
+        calls.append(CheckCall(entry["check"], entry.get("confidence", "medium"), options, spec.site))
+    return calls
+
+
+def load_rule(path: Path) -> Rule:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        jsonschema.validate(data, rule_schema())
+    except (yaml.YAMLError, jsonschema.ValidationError) as exc:
+        raise RuleError(f"{path}: {getattr(exc, 'message', exc)}") from exc
+    if data["id"] != path.stem:
+        raise RuleError(f"{path}: id '{data['id']}' differs from the file name")
+    return Rule(
+        id=data["id"], version=data["version"], title=data["title"], codes=data["codes"],
+        criterion=data["criterion"], definition=data["definition"], automation=data["automation"], path=path,
+        scope=tuple(data.get("scope") or ("portal", "satellite")), kinds=tuple(data.get("kinds") or ("html", "pdf")),
+        min_confidence=data.get("min_confidence_for_pass", "medium"),
+        any=_compile_calls(data.get("any"), path), all=_compile_calls(data.get("all"), path),
+        none=_compile_calls(data.get("none"), path), manual_reason=data.get("manual_reason", ""),
+        recommendation=data.get("recommendation", ""), toolkit_url=data.get("toolkit_url", ""), raw=data)
+
+
+def rule_files(rules_dir: Path = RULES_DIR) -> list[Path]:
+    return sorted(p for p in rules_dir.glob("*/*.yaml") if not p.parent.name.startswith("_"))
+
+
+def load_rules(rules_dir: Path = RULES_DIR) -> list[Rule]:
+    rules = [load_rule(p) for p in rule_files(rules_dir)]
+    seen: dict[str, Path] = {}
+    for rule in rules:
+        if rule.id in seen:
+            raise RuleError(f"{rule.path}: id '{rule.id}' is also used by {seen[rule.id]}")
+        seen[rule.id] = rule.path
+    return rules
+
+
+def load_data(rules_dir: Path = RULES_DIR) -> dict:
+    """rules/_data/<name>.yaml → {name: parsed}: platform signatures, host lists."""
+    return {p.stem: yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+            for p in sorted((rules_dir / "_data").glob("*.yaml"))}
+
+
+def rules_digest(rules_dir: Path = RULES_DIR) -> str:
+    digest = hashlib.sha256()
+    for path in rule_files(rules_dir) + sorted((rules_dir / "_data").glob("*.yaml")):
+        digest.update(path.relative_to(rules_dir).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]

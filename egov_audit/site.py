@@ -1,0 +1,101 @@
+"""A stored run, loaded for judging: its pages (parsed lazily from snapshots), artifacts and hosts."""
+from __future__ import annotations
+
+import json
+from functools import cached_property
+
+from egov_audit.pagemodel import Page
+from egov_audit.store import Store
+
+JUDGED_KINDS = ("html", "pdf", "data")
+
+
+class Site:
+    def __init__(self, store: Store, run_id: str):
+        self.store = store
+        self.run = store.run(run_id)
+        self.run_id = self.run["id"]
+        conn = store.conn
+        columns = [c[1] for c in conn.execute("PRAGMA table_info(pages)")]
+        rows = [dict(zip(columns, r)) for r in conn.execute("SELECT * FROM pages WHERE run_id = ?", (self.run_id,))]
+        self.snapshot_paths = dict(conn.execute(
+            "SELECT s.hash, s.path FROM snapshots s JOIN pages p ON s.hash IN (p.raw_hash, p.rendered_hash, p.text_hash, "
+            "p.screenshot_hash) WHERE p.run_id = ?", (self.run_id,)).fetchall())
+        hosts: dict[str, str] = {}
+        for row in rows:
+            if row.get("host") and row.get("scope") in ("portal", "satellite"):
+                if hosts.get(row["host"]) != "portal":
+                    hosts[row["host"]] = row["scope"]
+        self.host_scopes = hosts
+        self.rows = rows
+        self.artifacts: dict[str, list[dict]] = {}
+        for kind, url, data in conn.execute("SELECT kind, url, data FROM artifacts WHERE run_id = ? ORDER BY rowid",
+                                            (self.run_id,)):
+            item = json.loads(data)
+            item.setdefault("url", url)
+            self.artifacts.setdefault(kind, []).append(item)
+        self._pages: dict[str, Page] = {}
+
+    def host_scope(self, host: str) -> str:
+        return self.host_scopes.get(host, "external")
+
+    def _read(self, digest: str | None) -> bytes | None:
+        if not digest or digest not in self.snapshot_paths:
+            return None
+        try:
+            return self.store.snapshots.get(self.snapshot_paths[digest])
+        except OSError:
+            return None
+
+    def _load(self, row: dict) -> Page:
+        html = text = None
+        if row.get("kind") == "html":
+            body = self._read(row.get("rendered_hash") or row.get("raw_hash"))
+            html = _decode(body, row.get("content_type")) if body else None
+        elif row.get("kind") == "pdf":
+            body = self._read(row.get("text_hash"))
+            text = body.decode("utf-8", errors="replace") if body else ""
+        row = dict(row)
+        row["screenshot_path"] = self.snapshot_paths.get(row.get("screenshot_hash")) if row.get("screenshot_hash") else None
+        return Page(row, html, text, self.host_scope)
+
+    def page(self, url: str) -> Page | None:
+        if url not in self._pages:
+            row = next((r for r in self.rows if r["url"] == url), None)
+            if row is None:
+                return None
+            self._pages[url] = self._load(row)
+        return self._pages[url]
+
+    @cached_property
+    def pages(self) -> list[Page]:
+        """Judgeable pages: fetched without error, HTML/PDF/data, search probes excluded."""
+        out = []
+        for row in self.rows:
+            if row.get("error_kind") or row.get("kind") not in JUDGED_KINDS or row.get("discovered_via") == "search-probe":
+                continue
+            out.append(self.page(row["url"]))
+        return out
+
+    @cached_property
+    def home(self) -> Page | None:
+        return self.page(self.run["start_url"])
+
+
+def _decode(body: bytes, content_type: str | None) -> str:
+    charset = None
+    if content_type and "charset=" in content_type.lower():
+        charset = content_type.lower().split("charset=", 1)[1].split(";")[0].strip()
+    for encoding in filter(None, (charset, "utf-8")):
+        try:
+            return body.decode(encoding)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    head = body[:2048].decode("ascii", errors="ignore").lower()
+    if "charset=" in head:
+        declared = head.split("charset=", 1)[1].strip("\"' ").split('"')[0].split(";")[0].split(">")[0].strip("\"' /")
+        try:
+            return body.decode(declared, errors="replace")
+        except LookupError:
+            pass
+    return body.decode("utf-8", errors="replace")
