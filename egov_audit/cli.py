@@ -165,6 +165,56 @@ def evaluate(db: Path = DB_OPT, run: Optional[str] = typer.Option(None, "--run",
         _write_outputs(db, summary["run_id"], json_out, report_out)
 
 
+rules_app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                        help="The indicator catalogue: list, show, and generate docs/indicators.md.")
+app.add_typer(rules_app, name="rules")
+
+
+@rules_app.command("list")
+def rules_list(criterion: Optional[str] = typer.Option(None, "--criterion", help="only this criterion")):
+    """List every rule: UN code, id, automation, title.
+
+    Example: egov-audit rules list --criterion participation-engagement
+    """
+    from egov_audit.rules import load_rules
+    for r in load_rules():
+        if criterion and r.criterion != criterion:
+            continue
+        code = r.codes.get("losi2024") or "osi " + r.codes.get("osi2024", "")
+        print(f"{code:<8}\t{r.id:<40}\t{r.automation:<9}\t{r.title}")
+
+
+@rules_app.command("show")
+def rules_show(rule_id: str = typer.Argument(..., help="a rule id, e.g. participatory-budgeting")):
+    """Print one rule file (definition, checks, keywords).
+
+    Example: egov-audit rules show participatory-budgeting
+    """
+    from egov_audit.rules import rule_files
+    for path in rule_files():
+        if path.stem == rule_id:
+            print(f"# {path}")
+            print(path.read_text(encoding="utf-8"))
+            return
+    console.print(f"[red]error:[/red] no rule '{rule_id}'")
+    raise typer.Exit(2)
+
+
+@rules_app.command("docs")
+def rules_docs(write: bool = typer.Option(False, "--write", help="write docs/indicators.md instead of printing")):
+    """Generate the indicator catalogue page (docs/indicators.md) from rules/.
+
+    Example: egov-audit rules docs --write
+    """
+    from egov_audit.catalogue_doc import DOC_PATH, current
+    text = current()
+    if write:
+        DOC_PATH.write_text(text, encoding="utf-8")
+        print(f"wrote {DOC_PATH}")
+    else:
+        print(text)
+
+
 @app.command()
 def runs(db: Path = DB_OPT):
     """List the runs in an audit DB, newest first.

@@ -47,8 +47,9 @@ def build_result(store: Store, run_id: str | None = None) -> dict:
         document["edition"] = evaluation["edition"]
         document["evaluation"] = {k: evaluation[k] for k in ("id", "created", "audit_date", "rules_digest")}
         document["scores"] = evaluation["scores"]
+        titles = _rule_titles()
         document["indicators"] = [{
-            "id": v["rule_id"], "rule_version": v["rule_version"],
+            "id": v["rule_id"], "title": titles.get(v["rule_id"], v["rule_id"]), "rule_version": v["rule_version"],
             "codes": {k: c for k, c in (("losi2024", v["losi_code"]), ("osi2024", v["osi_code"])) if c},
             "criterion": v["criterion"], "automation": v["automation"], "outcome": v["outcome"],
             "confidence": v["confidence"], "reason": v["reason"] or "",
@@ -56,6 +57,21 @@ def build_result(store: Store, run_id: str | None = None) -> dict:
             "searched": v["searched"]} for v in verdicts]
     validate_result(document)
     return document
+
+
+def _rule_titles() -> dict[str, str]:
+    """Titles from the rule files (a verdict of a rule since removed keeps its id as title)."""
+    import yaml
+
+    from egov_audit.rules import rule_files
+    titles = {}
+    for path in rule_files():
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            titles[data.get("id", path.stem)] = data.get("title", path.stem)
+        except (OSError, yaml.YAMLError):
+            continue
+    return titles
 
 
 def validate_result(document: dict) -> None:

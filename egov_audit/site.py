@@ -99,3 +99,20 @@ def _decode(body: bytes, content_type: str | None) -> str:
         except LookupError:
             pass
     return body.decode("utf-8", errors="replace")
+
+
+class MemorySite:
+    """A run made of in-memory pages (rule page-fixtures and unit tests): same interface as Site."""
+
+    def __init__(self, pages: list[Page], artifacts: dict | None = None, start_url: str | None = None):
+        self.pages = pages
+        self.artifacts = artifacts or {}
+        self.run = {"id": "memory", "start_url": start_url or (pages[0].url if pages else "")}
+        self.run_id = "memory"
+
+    def page(self, url: str) -> Page | None:
+        return next((p for p in self.pages if p.url == url), None)
+
+    @property
+    def home(self) -> Page | None:
+        return self.page(self.run["start_url"]) or (self.pages[0] if self.pages else None)

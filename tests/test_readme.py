@@ -9,6 +9,9 @@ def test_every_command_is_in_the_readme():
     readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
     names = [c.name or c.callback.__name__.replace("_", "-") for c in app.registered_commands]
     assert names
+    for group in app.registered_groups:
+        for command in group.typer_instance.registered_commands:
+            names.append(f"{group.name} {command.name}")
     for name in names:
         assert f"### `egov-audit {name}" in readme, name
 

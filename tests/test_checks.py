@@ -1,0 +1,179 @@
+"""Check unit tests from inline HTML (as axe's checkSetup): each detector, with its traps."""
+from datetime import date
+
+import pytest
+
+from checks import CHECKS, Context
+from egov_audit.pagemodel import Page
+from egov_audit.rules import load_data
+
+DATA = load_data()
+CTX = Context(audit_date=date(2026, 11, 22), data=DATA)
+
+
+def page(body: str, url: str = "http://127.0.0.1/page.html", head: str = "", lang: str = "en", kind: str = "html",
+         scope_of=None, **row) -> Page:
+    html = f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">{head}</head><body>{body}</body></html>'
+    return Page({"url": url, "kind": kind, "scope": "portal", **row}, html,
+                host_scope=scope_of or (lambda host: "portal" if host == "127.0.0.1" else "external"))
+
+
+def run(name: str, subject, **options):
+    spec = CHECKS[name]
+    prepared = spec.prepare(options) if spec.prepare else options
+    return spec.run(subject, prepared, CTX)
+
+
+# ---- keyword-match ---------------------------------------------------------------
+PB = {"es": ["presupuestos participativos"], "pt": ["orçamento participativo"], "en": ["participatory budgeting"],
+      "ar": ["الموازنة التشاركية"], "zh": ["参与式预算"], "ru": ["инициативное бюджетирование"]}
+
+
+def test_keywords_fold_case_and_accents_and_quote_the_original():
+    result = run("keyword-match", page("<h1>ORCAMENTO PARTICIPATIVO 2026</h1>"), keywords=PB, fields=["headings"])
+    assert result.passed
+    assert result.evidence[0]["excerpt"] == "ORCAMENTO PARTICIPATIVO 2026"
+    assert result.evidence[0]["selector"] == "h1"
+
+
+def test_keywords_in_arabic_chinese_and_russian_match_inside_words():
+    assert run("keyword-match", page("<p>شارك في الموازنة التشاركية لعام 2026</p>", lang="ar"), keywords=PB).passed
+    assert run("keyword-match", page("<p>2026年参与式预算项目征集</p>", lang="zh"), keywords=PB).passed
+    assert run("keyword-match", page("<p>Инициативное бюджетирование — 2026</p>", lang="ru"), keywords=PB).passed
+
+
+def test_latin_keywords_match_at_word_starts_only():
+    assert run("keyword-match", page("<p>Apply for building permits</p>"), keywords={"en": ["permit"]}).passed
+    assert not run("keyword-match", page("<p>A hermit lives here</p>"), keywords={"en": ["permit"]}).passed
+
+
+def test_text_inside_script_style_and_comments_does_not_count():
+    body = ("<script>var menu = 'participatory budgeting';</script><style>.participatory-budgeting{}</style>"
+            "<!-- participatory budgeting --><p>Parks and gardens</p>")
+    assert not run("keyword-match", page(body), keywords=PB).passed
+
+
+def test_fields_limit_where_keywords_are_read():
+    p = page("<p>We support participatory budgeting in other cities.</p>")
+    assert run("keyword-match", p, keywords=PB, fields=["text"]).passed
+    assert not run("keyword-match", p, keywords=PB, fields=["title", "headings", "anchors"]).passed
+
+
+def test_not_near_drops_a_match_in_the_wrong_context():
+    trap = page("<p>The former mayor was convicted of corruption by the court on Monday.</p>")
+    options = dict(keywords={"en": ["corruption"]}, not_near={"en": ["convicted", "court", "trial"]})
+    assert not run("keyword-match", trap, **options).passed
+    assert run("keyword-match", page("<p>Report corruption to the integrity office.</p>"), **options).passed
+
+
+def test_recency_pass_old_and_undated():
+    recent = page("<h2>Participatory budgeting 2025–2026</h2><p>Vote until 30 June 2026.</p>")
+    old = page("<h2>Participatory budgeting</h2><p>The 2015 and 2017 editions funded 40 projects.</p>")
+    undated = page("<h2>Participatory budgeting</h2><p>Residents propose and vote projects.</p>")
+    footer_only = page("<h2>Participatory budgeting</h2><p>Residents vote.</p><footer>© 2026 City</footer>")
+    options = dict(keywords=PB, recency_years=5)
+    assert run("keyword-match", recent, **options).outcome == "pass"
+    result = run("keyword-match", old, **options)
+    assert result.outcome == "fail" and "2017" in result.reason
+    assert run("keyword-match", undated, **options).outcome == "review"
+    assert run("keyword-match", footer_only, **options).outcome == "review"   # a copyright year is no date of the process
+
+
+def test_min_matches_needs_distinct_keywords():
+    options = dict(keywords={"en": ["tender", "procurement"]}, min_matches=2)
+    assert not run("keyword-match", page("<p>Tender. Tender. Tender.</p>"), **options).passed
+    assert run("keyword-match", page("<p>Procurement: open tender notices</p>"), **options).passed
+
+
+def test_pdf_text_is_read():
+    pdf = Page({"url": "http://127.0.0.1/budget.pdf", "kind": "pdf", "title": "Budget"}, None,
+               "Annual budget 2026. Participatory budgeting allocation: 2 million.")
+    assert run("keyword-match", pdf, keywords=PB).passed
+
+
+def test_url_pattern():
+    assert run("url-pattern", page("", url="http://127.0.0.1/noticias/juicio.html"), pattern="(?i)/noticias/").passed
+    assert not run("url-pattern", page("", url="http://127.0.0.1/tramites/"), pattern="(?i)/noticias/").passed
+
+
+# ---- links -----------------------------------------------------------------------
+def test_link_match_by_anchor_href_scope_and_position():
+    p = page('<nav><a href="https://datos.city.gov/">Datos abiertos</a></nav><p><a href="/x">más</a></p>')
+    assert run("link-match", p, anchor={"es": ["datos abiertos"]}, to=["external"], positions=["navigation"]).passed
+    assert not run("link-match", p, anchor={"es": ["datos abiertos"]}, positions=["footer"]).passed
+    assert run("link-match", p, href=r"//datos\.").passed
+
+
+def test_link_match_with_a_host_list_counts_distinct_hosts():
+    p = page('<footer><a href="https://www.facebook.com/city">f</a><a href="https://facebook.com/city2">f</a>'
+             '<a href="https://www.instagram.com/city">i</a></footer>')
+    assert run("link-match", p, hosts=["social-networks"], min_distinct=2).passed
+    assert not run("link-match", p, hosts=["social-networks"], min_distinct=3).passed
+    assert not run("link-match", page('<a href="https://facebook.com.evil.example/">f</a>'), hosts=["social-networks"]).passed
+
+
+def test_file_links_open_formats_versus_pdf():
+    open_data = page('<a href="/files/trees.csv">Trees</a><a href="/api/x?format=json">JSON</a>')
+    pdf_only = page('<a href="/files/trees.pdf">Trees (PDF)</a>')
+    assert run("file-links", open_data, formats=["csv", "json"], min_count=2).passed
+    assert not run("file-links", pdf_only, formats=["csv", "json", "xlsx"]).passed
+
+
+def test_language_switch():
+    switcher = page('<header><a href="/en/">English</a> <a href="/fr/">Français</a></header>', lang="es")
+    hreflang = page("", head='<link rel="alternate" hreflang="en" href="/en/">', lang="es")
+    assert run("language-switch", switcher).passed
+    assert run("language-switch", hreflang).passed
+    assert not run("language-switch", page("<p>Bienvenidos</p>", lang="es")).passed
+
+
+def test_contact_info_needs_labelled_phone_not_any_digits():
+    contact = page('<p>Teléfono: +34 912 345 678 · <a href="mailto:info@city.es">info@city.es</a></p>'
+                   "<p>Dirección: Plaza Mayor 1, 28001</p>", lang="es")
+    result = run("contact-info", contact, min_kinds=3)
+    assert result.passed
+    numbers_only = page("<p>Expediente 2026/123456789 aprobado</p>", lang="es")
+    assert not run("contact-info", numbers_only, kinds=["tel"]).passed
+
+
+# ---- forms -----------------------------------------------------------------------
+COMPLAINT_FORM = """<h2>Buzón de quejas y sugerencias</h2><form method="post" action="/enviar">
+<label for="m">Su mensaje</label><textarea id="m" name="mensaje"></textarea>
+<label for="e">Correo</label><input id="e" name="email" type="email">
+<label><input type="checkbox" name="anon"> Enviar de forma anónima</label><button>Enviar</button></form>"""
+
+
+def test_form_present_with_fields_keywords_and_anonymous_option():
+    p = page(COMPLAINT_FORM, lang="es")
+    assert run("form-present", p, fields=["textarea", "email"], keywords={"es": ["quejas"]}).passed
+    assert run("form-present", p, fields=["textarea"], anonymous=True).passed
+    assert not run("form-present", p, fields=["file"]).passed
+    assert not run("form-present", p, fields=["textarea"], keywords={"es": ["denuncia"]}).passed
+
+
+def test_a_search_box_is_not_a_service_form():
+    search = page('<form role="search" action="/buscar"><input name="q"><button>Buscar</button></form>')
+    assert not run("form-present", search, fields=["text"]).passed
+    assert run("search-form", search).passed
+
+
+def test_page_meta_and_structured_data():
+    p = page("", head='<meta name="viewport" content="width=device-width, initial-scale=1">'
+                      '<script type="application/ld+json">{"@type": "GovernmentOrganization", "name": "City"}</script>')
+    assert run("page-meta", p, viewport=True, html_lang=True).passed
+    assert not run("page-meta", page(""), viewport=True).passed
+    assert run("structured-data", p, types=["GovernmentOrganization"]).passed
+
+
+# ---- errors become errors --------------------------------------------------------
+def test_unknown_host_list_raises_so_the_engine_reports_an_error():
+    with pytest.raises(KeyError):
+        run("link-match", page('<a href="https://x.example/">x</a>'), hosts=["no-such-list"])
+
+
+def test_hostile_markup_does_not_crash():
+    hostile = page('<a href="javascript:alert(1)">x</a><a href="http://[::1">bad</a><form><input type="search" name="q">'
+                   "</form>" + "<div>" * 5000 + "deep" + "</div>" * 5000)
+    for name in ("keyword-match", "link-match", "form-present", "search-form", "contact-info", "file-links"):
+        options = {"keywords": PB} if name == "keyword-match" else {"anchor": {"en": ["x"]}} if name == "link-match" else {}
+        run(name, hostile, **options)
