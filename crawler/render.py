@@ -5,6 +5,8 @@ them, the pipeline stores what they return.
 """
 from __future__ import annotations
 
+import time
+
 from playwright.async_api import Error as PlaywrightError
 from scrapy_playwright.page import PageMethod
 
@@ -42,10 +44,12 @@ async def screenshot(page) -> bytes:
     return await page.screenshot(type="png", full_page=True, clip=clip)
 
 
-def render_meta(with_screenshot: bool) -> dict:
+def render_meta(with_screenshot: bool, with_axe: bool = False) -> dict:
     methods = {"settle": PageMethod(settle)}
     if with_screenshot:
         methods["screenshot"] = PageMethod(screenshot)
+    if with_axe:
+        methods["axe"] = PageMethod(axe_scan)
     return {"playwright": True, "playwright_page_methods": methods}
 
 
@@ -58,3 +62,39 @@ def screenshot_from(response) -> bytes | None:
 def abort_heavy_media(request) -> bool:
     """Video and audio never help judge an indicator; images and fonts stay, screenshots need them."""
     return request.resource_type == "media"
+
+
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+MAX_AXE_NODES = 10   # per rule: enough to show where, without storing a page's whole DOM
+
+
+async def axe_scan(page) -> dict:
+    """Run axe-core (bundled with axe-playwright-python) on the rendered page, WCAG 2.0/2.1 A and AA rules.
+
+    Returns a compact record: counts, and per violated or incomplete rule its impact, WCAG criteria,
+    selectors and HTML snippets. `incomplete` items need a human look; they are not violations.
+    """
+    from axe_playwright_python.async_playwright import Axe
+    started = time.perf_counter()
+    try:
+        raw = (await Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS},
+                                              "resultTypes": ["violations", "incomplete"]})).response
+    except PlaywrightError as exc:   # a page that navigates away or blocks scripts: an error, not a clean page
+        return {"url": page.url, "error": f"axe-core could not run: {str(exc).splitlines()[0][:300]}"}
+    def rules(items):
+        return [{"id": r["id"], "impact": r.get("impact"), "help": r.get("help", ""),
+                 "wcag": [t for t in r.get("tags", ()) if t.startswith("wcag") and t[4:5].isdigit() and len(t) > 6],
+                 "nodes": [{"target": n.get("target"), "html": (n.get("html") or "")[:300],
+                            "summary": (n.get("failureSummary") or "")[:300]} for n in r.get("nodes", ())[:MAX_AXE_NODES]],
+                 "node_count": len(r.get("nodes", ()))} for r in items]
+    return {"url": page.url, "axe_version": raw.get("testEngine", {}).get("version", ""), "tags": AXE_TAGS,
+            "violations": sum(len(r.get("nodes", ())) for r in raw.get("violations", ())),
+            "violated_rules": len(raw.get("violations", ())), "incomplete": len(raw.get("incomplete", ())),
+            "passes": len(raw.get("passes", ())), "rules": rules(raw.get("violations", ())),
+            "incomplete_rules": rules(raw.get("incomplete", ())), "ms": round(1000 * (time.perf_counter() - started))}
+
+
+def axe_from(response) -> dict | None:
+    methods = response.meta.get("playwright_page_methods") or {}
+    method = methods.get("axe") if isinstance(methods, dict) else None
+    return getattr(method, "result", None) or None

@@ -21,14 +21,14 @@ RENDER_HELP = "auto: render pages whose HTML is an application shell (and the ho
 
 
 def _crawl_options(url, db, allow_host, max_pages, max_depth, satellite_pages, max_external, render, fast,
-                   delay, timeout, fresh, max_size_mb=30.0):
+                   delay, timeout, fresh, max_size_mb=30.0, axe_pages=5):
     from egov_audit.runner import CrawlOptions
     if render not in ("auto", "always", "never"):
         raise typer.BadParameter("--render takes auto, always or never")
     return CrawlOptions(start_url=url, db=str(db), allow_hosts=list(allow_host or []), max_pages=max_pages,
                         max_depth=max_depth, satellite_pages=satellite_pages, max_external=max_external,
                         render=render, fast=fast, delay=delay, timeout=timeout, fresh=fresh,
-                        max_size_mb=max_size_mb)
+                        max_size_mb=max_size_mb, axe_pages=axe_pages)
 
 
 def _run_crawl(options):
@@ -62,6 +62,8 @@ DELAY_OPT = typer.Option(None, "--delay", help="seconds between requests to one 
 TIMEOUT_OPT = typer.Option(30, "--timeout", help="seconds before a request counts as timed out (an error, not a fail)")
 FRESH_OPT = typer.Option(False, "--fresh", help="start a new run even if an interrupted one can be resumed")
 DATE_OPT = typer.Option(None, "--audit-date", help="YYYY-MM-DD that recency is judged against (default: the crawl date)")
+AXE_OPT = typer.Option(5, "--axe-pages", help="pages scanned with axe-core in Chromium: the home page and its "
+                                               "navigation pages (0: no accessibility scan)")
 SIZE_OPT = typer.Option(30.0, "--max-size-mb", help="larger responses are cancelled and recorded as too large")
 
 
@@ -70,7 +72,7 @@ def crawl(url: str = URL_ARG, db: Path = DB_OPT, allow_host: Optional[List[str]]
           max_pages: int = PAGES_OPT, max_depth: int = DEPTH_OPT, satellite_pages: int = SAT_OPT,
           max_external: int = EXT_OPT, render: str = RENDER_OPT, fast: bool = FAST_OPT,
           delay: Optional[float] = DELAY_OPT, timeout: int = TIMEOUT_OPT, fresh: bool = FRESH_OPT,
-          max_size_mb: float = SIZE_OPT):
+          max_size_mb: float = SIZE_OPT, axe_pages: int = AXE_OPT):
     """Crawl a portal into the audit DB (no judging).
 
     Re-running the same command after an interruption resumes the run.
@@ -78,7 +80,7 @@ def crawl(url: str = URL_ARG, db: Path = DB_OPT, allow_host: Optional[List[str]]
     Example: egov-audit crawl https://www.city.gov/ --db city.db --max-pages 200 --allow-host sede.city.gov
     """
     _run_crawl(_crawl_options(url, db, allow_host, max_pages, max_depth, satellite_pages, max_external,
-                              render, fast, delay, timeout, fresh, max_size_mb))
+                              render, fast, delay, timeout, fresh, max_size_mb, axe_pages))
 
 
 @app.command()
@@ -88,13 +90,14 @@ def audit(url: str = URL_ARG, db: Path = DB_OPT, json_out: Optional[Path] = type
           allow_host: Optional[List[str]] = ALLOW_OPT, max_pages: int = PAGES_OPT, max_depth: int = DEPTH_OPT,
           satellite_pages: int = SAT_OPT, max_external: int = EXT_OPT, render: str = RENDER_OPT,
           fast: bool = FAST_OPT, delay: Optional[float] = DELAY_OPT, timeout: int = TIMEOUT_OPT,
-          fresh: bool = FRESH_OPT, max_size_mb: float = SIZE_OPT, audit_date: Optional[str] = DATE_OPT):
+          fresh: bool = FRESH_OPT, max_size_mb: float = SIZE_OPT, audit_date: Optional[str] = DATE_OPT,
+          axe_pages: int = AXE_OPT):
     """Audit a portal: crawl it, judge every indicator, then write the JSON result and the HTML report.
 
     Example: egov-audit audit https://www.city.gov/ --db city.db --json city.json --report city.html
     """
     outcome = _run_crawl(_crawl_options(url, db, allow_host, max_pages, max_depth, satellite_pages,
-                                        max_external, render, fast, delay, timeout, fresh, max_size_mb))
+                                        max_external, render, fast, delay, timeout, fresh, max_size_mb, axe_pages))
     _evaluate(db, outcome.run_id, audit_date)
     _write_outputs(db, outcome.run_id, json_out, report_out)
 

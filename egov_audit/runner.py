@@ -26,6 +26,7 @@ class CrawlOptions:
     delay: float | None = None
     timeout: int = 30
     max_size_mb: float = 30        # a larger response is cancelled and recorded as too large
+    axe_pages: int = 5             # pages scanned with axe-core in Chromium (home + navigation pages); 0: none
     fresh: bool = False            # start a new run even when an interrupted one could be resumed
     log_level: str = "WARNING"
 
@@ -96,7 +97,7 @@ def run_crawl(options: CrawlOptions, progress=None) -> CrawlOutcome:
     process.crawl(crawler, start_url=options.start_url, allow_hosts=options.allow_hosts,
                   max_pages=options.max_pages, max_depth=options.max_depth,
                   satellite_pages=options.satellite_pages, max_external=options.max_external,
-                  render=options.render, resume=resume_state)
+                  render=options.render, resume=resume_state, axe_pages=options.axe_pages)
     try:
         process.start()
     finally:

@@ -57,7 +57,7 @@ class PortalSpider(scrapy.Spider):
 
     def __init__(self, start_url: str, allow_hosts=(), max_pages: int = 300, max_depth: int = 10,
                  satellite_pages: int = 25, max_external: int = 100, render: str = "auto",
-                 resume: ResumeState | None = None, **kwargs):
+                 resume: ResumeState | None = None, axe_pages: int = 5, **kwargs):
         super().__init__(**kwargs)
         if render not in ("auto", "always", "never"):
             raise ValueError(f"render must be auto, always or never, not {render!r}")
@@ -75,7 +75,10 @@ class PortalSpider(scrapy.Spider):
         # sitemap entries wait here until the link queue runs dry: pages the portal links from its
         # navigation get the budget first, and a sitemap-only page is still fetched when budget remains
         self.sitemap_reserve: list[str] = []
-        self.search_probed = bool(self.resume.fetched)   # a resumed run already probed (or had no form)
+        self.search_probed = bool(self.resume.fetched)
+        # axe-core runs on the rendered home page and on key pages (the home page's navigation links)
+        self.axe_pages = 0 if render == "never" else int(axe_pages)
+        self.axe_requested: set[str] = set()   # a resumed run already probed (or had no form)
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -90,11 +93,11 @@ class PortalSpider(scrapy.Spider):
 
     def _request(self, url: str, *, scope: str, depth: int, via: str, priority: int,
                  kind: str = "page", render_page: bool = False, screenshot: bool = False,
-                 dont_filter: bool = False) -> scrapy.Request:
+                 dont_filter: bool = False, axe: bool = False) -> scrapy.Request:
         meta = {"egov": {"url": url, "scope": scope, "depth": depth, "via": via, "kind": kind,
                          "render_of": url if render_page and dont_filter else None}}
         if render_page:
-            meta.update(render.render_meta(screenshot))
+            meta.update(render.render_meta(screenshot, axe))
         callback = {"page": self.parse_page, "robots": self.parse_robots, "sitemap": self.parse_sitemap}[kind]
         # dont_filter: the spider de-duplicates by itself (self.seen, which a resumed run restores), so a
         # redirect back to a seen URL is fetched and recorded, and a redirect loop ends as a recorded error
@@ -137,7 +140,7 @@ class PortalSpider(scrapy.Spider):
         self.seen.add(self._key(self.start_url))
         always = self.render_mode == "always"
         yield self._request(self.start_url, scope="portal", depth=0, via="start", priority=HOME_PRIORITY,
-                            render_page=always, screenshot=always)
+                            render_page=always, screenshot=always, axe=always and self.axe_pages > 0)
         for url, kind in ((urljoin(self.start_url, "/robots.txt"), "robots"),
                           (urljoin(self.start_url, "/sitemap.xml"), "sitemap")):
             self.seen.add(self._key(url))
@@ -233,6 +236,8 @@ class PortalSpider(scrapy.Spider):
                                   "scope": self.scope.kind(link.url), "rel": link.rel})
         yield item
         yield from requests
+        if rendered:
+            yield from self._accessibility(response, facts, meta, item["scope"])
         if meta["url"] == self.start_url and not self.search_probed:
             yield from self._search_probe(text, response.url)
         if self.render_mode == "auto" and not rendered and item["scope"] != "external":
@@ -240,7 +245,32 @@ class PortalSpider(scrapy.Spider):
             if needs_render or is_home:   # the home page is always rendered once, and screenshotted
                 yield self._request(meta["url"], scope=item["scope"], depth=meta["depth"], via=meta["via"],
                                     priority=HOME_PRIORITY if is_home else self._priority(meta["url"], "", "body", meta["depth"]) + 40,
-                                    render_page=True, screenshot=is_home, dont_filter=True)
+                                    render_page=True, screenshot=is_home, dont_filter=True,
+                                    axe=is_home and self.axe_pages > 0)
+
+    def _accessibility(self, response, facts, meta, scope):
+        """Keep the axe-core scan of a rendered page; from the home page, scan its key pages too."""
+        scan = render.axe_from(response)
+        if scan is None:
+            return
+        self.axe_requested.add(self._key(meta["url"]))
+        yield {"artifact": "axe", "url": meta["url"], "data": scan}
+        if meta["url"] != self.start_url:
+            return
+        wanted = self.axe_pages - 1
+        for link in facts.links:
+            if wanted <= 0:
+                break
+            key = self._key(link.url)
+            if (link.position not in ("navigation", "header") or self.scope.kind(link.url) != "portal"
+                    or key in self.axe_requested or link.url.split("?")[0].lower().endswith(SKIP_EXTENSIONS)
+                    or kind_of(None, link.url) == "data" or link.url.split("?")[0].lower().endswith(".pdf")):
+                continue
+            self.axe_requested.add(key)
+            self.seen.add(key)
+            wanted -= 1
+            yield self._request(link.url, scope="portal", depth=meta["depth"] + 1, via="link",
+                                priority=HOME_PRIORITY - 5, render_page=True, dont_filter=True, axe=True)
 
     def _search_probe(self, html: str, base_url: str):
         """LOSI #206 is verified by a one-word search: submit the home page's search form once."""
