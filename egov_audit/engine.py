@@ -127,32 +127,35 @@ def judge(rule: Rule, site: Site, context: Context, cache: dict | None = None) -
     except CheckFailed as failure:
         return Verdict(rule, "error", reason=str(failure), searched=searched)
     if not hits:
-        reasons = _fail_reasons(rule, candidates, site, context, cache) if not site_only else []
+        reasons, evidence = _fail_reasons(rule, candidates if not site_only else [], site, cache)
         reason = "; ".join(reasons) or f"no evidence on {len(candidates)} pages"
-        return Verdict(rule, "fail", reason=reason, searched=searched)
+        return Verdict(rule, "fail", reason=reason, evidence=evidence[:MAX_EVIDENCE], searched=searched)
     hits.sort(key=lambda h: (h.outcome == "pass", CONFIDENCE_RANK[h.confidence],
                              -(h.page.click_depth if h.page.click_depth is not None else 99)), reverse=True)
     best = hits[0]
-    evidence = []
-    for hit in hits:
-        for item in hit.evidence[:2]:
-            if len(evidence) < MAX_EVIDENCE:
-                evidence.append({**item, "confidence": hit.confidence})
+    # the best hits first, two items each, so evidence spans pages; then fill up from what is left
+    ranked = [(i, hit, item) for hit in hits for i, item in enumerate(hit.evidence)]
+    ranked.sort(key=lambda entry: entry[0] >= 2)
+    evidence = [{**item, "confidence": hit.confidence} for _, hit, item in ranked[:MAX_EVIDENCE]]
     if best.outcome == "pass" and CONFIDENCE_RANK[best.confidence] >= CONFIDENCE_RANK[rule.min_confidence]:
         return Verdict(rule, "pass", best.confidence, "", evidence, searched)
     reason = best.reason or (f"only {best.confidence}-confidence evidence (a {rule.min_confidence} one is needed to pass)")
     return Verdict(rule, "review", best.confidence, reason, evidence, searched)
 
 
-def _fail_reasons(rule: Rule, candidates, site, context, cache) -> list[str]:
-    """Reasons checks gave for failing (e.g. only old dates), so a fail says more than 'not found'."""
-    reasons = []
-    for page in candidates:
-        for call in rule.any + rule.all:
-            result = cache.get((id(call), id(site if call.site else page)))
-            if result is not None and result.outcome == "fail" and result.reason and result.reason not in reasons:
+def _fail_reasons(rule: Rule, candidates, site, cache) -> tuple[list[str], list[dict]]:
+    """Reasons (and findings, e.g. accessibility violations) checks gave for failing, so a fail says
+    more than 'not found': 'only dates older than 5 years', '12 violations (image-alt …)'."""
+    reasons, evidence = [], []
+    subjects = [(call, site) for call in rule.any + rule.all if call.site]
+    subjects += [(call, page) for page in candidates for call in rule.any + rule.all if not call.site]
+    for call, subject in subjects:
+        result = cache.get((id(call), id(subject)))
+        if result is not None and result.outcome == "fail":
+            if result.reason and result.reason not in reasons:
                 reasons.append(result.reason)
-    return reasons[:3]
+            evidence += result.evidence
+    return reasons[:3], evidence
 
 
 def evaluate(site: Site, rules: list[Rule], data: dict, audit_date: date) -> list[Verdict]:
