@@ -166,7 +166,9 @@ class Page:
     @cached_property
     def fields(self) -> dict[str, list[Segment]]:
         path = unquote(urlsplit(self.url).path)
-        fields: dict[str, list[Segment]] = {"url": [Segment(fold(path.replace("-", " ").replace("_", " ")), self.url)]}
+        host = (urlsplit(self.final_url).hostname or "").lower()
+        fields: dict[str, list[Segment]] = {"url": [Segment(fold(path.replace("-", " ").replace("_", " ")), self.url)],
+                                            "host": [Segment(host.replace(".", " ").replace("-", " "), host)]}
         if self.kind == "pdf":
             text = self._pdf_text or ""
             folded, origin = fold_with_map(text)
