@@ -137,6 +137,8 @@ def _handler_for(site: FixtureSite, host: Host):
                 return self._search(route, head)
             if "file" in route:
                 body = (host.root / route["file"]).read_bytes()
+                if Path(route["file"]).suffix.lower() in TEXT_TYPES:
+                    body = site.expand(body.decode("utf-8"), host.name).encode("utf-8")
             else:
                 body = route.get("body", "").encode()
             self._send(int(route.get("status", 200)), body,

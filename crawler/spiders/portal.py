@@ -17,7 +17,7 @@ from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 from w3lib.url import canonicalize_url
 
-from crawler import gatherers, render
+from crawler import dataprobe, gatherers, render
 from crawler.content import DATA_MAX_BYTES, SKIP_EXTENSIONS, describe_failure, kind_of, media_type
 from crawler.hints import load_hints
 from crawler.middlewares import BudgetExceeded, OffLoopback
@@ -78,7 +78,9 @@ class PortalSpider(scrapy.Spider):
         self.search_probed = bool(self.resume.fetched)
         # axe-core runs on the rendered home page and on key pages (the home page's navigation links)
         self.axe_pages = 0 if render == "never" else int(axe_pages)
-        self.axe_requested: set[str] = set()   # a resumed run already probed (or had no form)
+        self.axe_requested: set[str] = set()
+        self.data_apis = dataprobe.load()
+        self.data_probed: set[str] = set()   # hosts whose catalogue APIs were asked   # a resumed run already probed (or had no form)
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -98,7 +100,8 @@ class PortalSpider(scrapy.Spider):
                          "render_of": url if render_page and dont_filter else None}}
         if render_page:
             meta.update(render.render_meta(screenshot, axe))
-        callback = {"page": self.parse_page, "robots": self.parse_robots, "sitemap": self.parse_sitemap}[kind]
+        callback = {"page": self.parse_page, "robots": self.parse_robots, "sitemap": self.parse_sitemap,
+                    "data-api": self.parse_data_api}[kind]
         # dont_filter: the spider de-duplicates by itself (self.seen, which a resumed run restores), so a
         # redirect back to a seen URL is fetched and recorded, and a redirect loop ends as a recorded error
         return scrapy.Request(url, callback=callback, errback=self.on_error, meta=meta,
@@ -238,6 +241,8 @@ class PortalSpider(scrapy.Spider):
         yield from requests
         if rendered:
             yield from self._accessibility(response, facts, meta, item["scope"])
+        if response.status < 400 and not item["error_kind"]:
+            yield from self._data_probes(response.url, text)
         if meta["url"] == self.start_url and not self.search_probed:
             yield from self._search_probe(text, response.url)
         if self.render_mode == "auto" and not rendered and item["scope"] != "external":
@@ -271,6 +276,32 @@ class PortalSpider(scrapy.Spider):
             wanted -= 1
             yield self._request(link.url, scope="portal", depth=meta["depth"] + 1, via="link",
                                 priority=HOME_PRIORITY - 5, render_page=True, dont_filter=True, axe=True)
+
+    def _data_probes(self, url: str, html: str):
+        """Ask a suspected open data portal's catalogue APIs once per host (CKAN, Socrata, ODS, udata, DCAT)."""
+        host = host_of(url)
+        if host in self.data_probed or self.resume.fetched:
+            return
+        if not (self.data_apis.suspect_host(url) or self.data_apis.suspect_page(html)):
+            return
+        self.data_probed.add(host)
+        for platform, probe_url in self.data_apis.probe_urls(url):
+            request = self._request(probe_url, scope=self.scope.kind(probe_url), depth=1, via="data-api",
+                                    priority=HOME_PRIORITY - 4, kind="data-api")
+            request.meta["egov"]["platform"] = platform
+            yield request
+
+    def parse_data_api(self, response):
+        meta = response.meta["egov"]
+        try:
+            body = response.text if hasattr(response, "text") else response.body.decode("utf-8", "replace")
+        except (AttributeError, UnicodeDecodeError):
+            body = response.body.decode("utf-8", "replace")
+        yield {"artifact": "data-api", "url": meta["url"], "data": {
+            "platform": meta.get("platform"), "host": host_of(response.url), "url": meta["url"],
+            "final_url": response.url, "status": response.status,
+            "content_type": media_type(response.headers.get(b"Content-Type")),
+            "body": body[:dataprobe.MAX_BODY], "truncated": len(body) > dataprobe.MAX_BODY}}
 
     def _search_probe(self, html: str, base_url: str):
         """LOSI #206 is verified by a one-word search: submit the home page's search form once."""
@@ -371,6 +402,11 @@ class PortalSpider(scrapy.Spider):
             yield {"skip": True, "url": url, "reason": "robots.txt", "detail": "Disallowed by the site's robots.txt"}
             return
         error_kind, message = describe_failure(failure)
+        if meta.get("kind") == "data-api":   # a catalogue API that does not answer: kept as an artifact
+            yield {"artifact": "data-api", "url": url, "data": {
+                "platform": meta.get("platform"), "host": host_of(request.url), "url": url, "status": None,
+                "error_kind": error_kind, "error": message, "body": ""}}
+            return
         yield {
             "url": url, "final_url": request.url, "host": host_of(request.url), "scope": meta.get("scope"),
             "discovered_via": meta.get("via"), "status": None, "content_type": None,

@@ -1,0 +1,45 @@
+"""Crawl-time gatherer for open data portals: ask the catalogue APIs a suspected data host may serve.
+
+Spiders only fetch: this module decides *which* hosts to probe and builds the requests' URLs from
+crawler/data/data-apis.yaml; the answers are stored raw and judged offline (checks/opendata.py).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import yaml
+
+DATA_FILE = Path(__file__).parent / "data" / "data-apis.yaml"
+MAX_BODY = 400_000   # characters of an API answer kept: enough for 100 catalogue records
+
+
+@dataclass(frozen=True)
+class DataApis:
+    prefixes: tuple[str, ...]
+    signals: tuple[re.Pattern, ...]
+    probes: tuple[dict, ...]
+
+    def suspect_host(self, url: str) -> bool:
+        host = (urlsplit(url).hostname or "").lower()
+        first = host.split(".")[0]
+        return any(first == p or first.startswith(p + "-") for p in self.prefixes)
+
+    def suspect_page(self, html: str) -> bool:
+        head = html[:200_000]
+        return any(p.search(head) for p in self.signals)
+
+    def probe_urls(self, url: str) -> list[tuple[str, str]]:
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        return [(p["platform"], origin + p["path"]) for p in self.probes]
+
+
+@lru_cache(maxsize=1)
+def load() -> DataApis:
+    data = yaml.safe_load(DATA_FILE.read_text(encoding="utf-8"))
+    return DataApis(tuple(data["host_prefixes"]), tuple(re.compile(p) for p in data["page_signals"]),
+                    tuple(data["probes"]))
