@@ -7,15 +7,20 @@ feature (budgets, proposals, datasets …) by its own URL/HTML patterns.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 from checks.base import FAIL, CheckResult, register
 
 
-@lru_cache(maxsize=8)
-def _compiled(platforms_key: int, platforms: tuple) -> dict:
+_COMPILED: dict[int, tuple[dict, dict]] = {}
+
+
+def _compiled(table: dict) -> dict:
+    """Regexes compiled once per signature table (keyed by the table object, kept alive with it)."""
+    cached = _COMPILED.get(id(table))
+    if cached is not None and cached[0] is table:
+        return cached[1]
     compiled = {}
-    for pid, spec in platforms:
+    for pid, spec in sorted(table.items()):
         signals = [(s.get("where", "html"), re.compile(s["pattern"]), int(s.get("weight", 1)), s.get("why", ""))
                    for s in spec.get("signals", ())]
         features = {}
@@ -24,13 +29,13 @@ def _compiled(platforms_key: int, platforms: tuple) -> dict:
                 patterns = {"url": patterns}
             features[name] = {where: re.compile(p) for where, p in patterns.items() if isinstance(p, str)}
         compiled[pid] = (spec.get("name", pid), signals, int(spec.get("min_weight", 2)), features)
+    _COMPILED[id(table)] = (table, compiled)
     return compiled
 
 
 def detect(page, table: dict, wanted=None) -> list[tuple[str, str, list[str], int]]:
     """[(platform id, name, reasons, weight)] for the platforms whose signature the page shows."""
-    items = tuple(sorted(table.items()))
-    compiled = _compiled(id(table), tuple((k, v) for k, v in items))
+    compiled = _compiled(table)
     html = page.html or ""
     headers = "\n".join(f"{k}: {v}" for k, v in page.headers.items())
     haystacks = {"html": html, "url": page.final_url + " " + page.url, "header": headers, "headers": headers}
@@ -49,8 +54,7 @@ def detect(page, table: dict, wanted=None) -> list[tuple[str, str, list[str], in
 
 
 def feature_shown(page, table: dict, pid: str, feature: str) -> bool:
-    items = tuple(sorted(table.items()))
-    features = _compiled(id(table), tuple((k, v) for k, v in items))[pid][3]
+    features = _compiled(table)[pid][3]
     patterns = features.get(feature)
     if not patterns:
         return False

@@ -177,3 +177,17 @@ def test_hostile_markup_does_not_crash():
     for name in ("keyword-match", "link-match", "form-present", "search-form", "contact-info", "file-links"):
         options = {"keywords": PB} if name == "keyword-match" else {"anchor": {"en": ["x"]}} if name == "link-match" else {}
         run(name, hostile, **options)
+
+
+def test_platform_signature_needs_platform_markup_not_just_a_path():
+    table = {"demo-platform": {"name": "Demo", "min_weight": 2, "signals": [
+        {"where": "html", "pattern": "demo-platform-app\\.js", "weight": 2},
+        {"where": "url", "pattern": "/budgets", "weight": 1}],
+        "features": {"budgets": {"url": "/budgets"}}}}
+    ctx = Context(audit_date=date(2026, 11, 22), data={"platforms": table})
+    spec = CHECKS["platform"]
+    real = page('<script src="/packs/demo-platform-app.js"></script><h1>Budgets</h1>', url="http://127.0.0.3/p/1/budgets")
+    lookalike = page("<h1>Budgets</h1>", url="http://127.0.0.1/budgets")
+    assert spec.run(real, {"platforms": ["demo-platform"], "feature": "budgets"}, ctx).passed
+    assert not spec.run(lookalike, {"platforms": ["demo-platform"], "feature": "budgets"}, ctx).passed
+    assert not spec.run(real, {"platforms": ["demo-platform"], "feature": "petitions"}, ctx).passed
