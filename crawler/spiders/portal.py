@@ -117,11 +117,13 @@ class PortalSpider(scrapy.Spider):
 
     def _follow(self, url: str, anchor: str, position: str, from_depth: int, from_scope: str, via: str = "link"):
         """A request for a discovered link, or None when it is out of scope, seen, or not worth fetching."""
+        if from_scope == "portal":
+            # noted before the seen-check: a host linked first from a page body and then from the
+            # footer is still recognised as a satellite
+            self.scope.note_link(url, position, from_scope)
         key = self._key(url)
         if key in self.seen or url.split("?")[0].lower().endswith(SKIP_EXTENSIONS):
             return None
-        if from_scope == "portal":
-            self.scope.note_link(url, position, from_scope)
         kind = self.scope.kind(url)
         depth = from_depth + 1
         if from_scope == "external":
@@ -194,6 +196,8 @@ class PortalSpider(scrapy.Spider):
 
     def parse_page(self, response):
         meta = response.meta["egov"]
+        if meta["scope"] == "external" and self.scope.kind(meta["url"]) == "satellite":
+            meta["scope"] = "satellite"   # the host was recognised as a satellite after this request was queued
         self.seen.add(self._key(response.url))
         item = self._base_item(response, meta)
         rendered = bool(item["rendered"])
