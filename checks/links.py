@@ -49,13 +49,20 @@ def link_match(page, options, context) -> CheckResult:
             raise KeyError(f"unknown host list(s) {missing} (rules/_data/hosts.yaml)")
         hosts = [d for n in names for d in table[n]]
     distinct: dict[str, object] = {}
+    ignore_links = options.get("_ignore_links")
     for link in page.links:
+        if ignore_links is not None and ignore_links.search(link.url):
+            continue
         if positions and link.position not in positions:
             continue
         if to and page.link_scope(link) not in to:
             continue
-        if href is not None and not href.search(link.url):
-            continue
+        if href is not None:
+            # an address pattern describes web pages; a mailto:/tel: link only counts when the pattern asks for one
+            if link.href.lower().startswith(("mailto:", "tel:")) and not re.search(r"mailto|tel:", href.pattern):
+                continue
+            if not href.search(link.url):
+                continue
         if anchor is not None:
             label = link.anchor + " " + fold((link.element.get("title") or "") + " " + (link.element.get("aria-label") or ""))
             if anchor.search(label) is None:

@@ -12,14 +12,31 @@ DEFAULT_FIELDS = ("title", "headings", "anchors", "text", "alt", "labels")
 FIELD_RANK = {"title": 0, "headings": 1, "anchors": 2, "labels": 3, "alt": 4, "text": 5, "url": 6}
 
 
-def _word_start_script(keyword: str) -> bool:
-    """Latin, Cyrillic and Greek keywords match at word starts; CJK, Arabic, Thai … as substrings
-    (they attach prefixes such as Arabic ال/و/ب, or do not separate words at all)."""
+def _script(keyword: str) -> str:
     for ch in keyword:
         if ch.isalpha():
             name = unicodedata.name(ch, "")
-            return name.startswith(("LATIN", "CYRILLIC", "GREEK"))
-    return True
+            for script in ("LATIN", "CYRILLIC", "GREEK"):
+                if name.startswith(script):
+                    return script.lower()
+            return "other"
+    return "latin"
+
+
+# How a keyword may end inside a longer word. Latin/Greek: up to 3 more letters, so "permit" finds
+# "permits" and "denuncia" "denuncias", but "data" does not find "database" nor "participa"
+# "participativo". Cyrillic keywords are written as stems ("коррупц") because Russian inflects
+# heavily. A trailing "*" asks for any ending. CJK, Arabic, Thai … match as substrings (they attach
+# prefixes such as Arabic ال/و/ب, or do not separate words at all).
+def _keyword_regex(keyword: str) -> str:
+    script = _script(keyword)
+    stem = keyword.endswith("*")
+    body = re.escape(keyword.rstrip("*").strip())
+    if script == "other":
+        return body
+    if stem or script == "cyrillic" or not keyword[-1:].isalnum():
+        return r"(?<![\w])" + body
+    return r"(?<![\w])" + body + r"\w{0,3}(?![\w])"
 
 
 @dataclass
@@ -41,15 +58,15 @@ class KeywordSet:
                 folded = fold(str(word))
                 if folded:
                     languages.setdefault(folded, []).append(lang)
-        bounded = sorted((k for k in languages if _word_start_script(k)), key=len, reverse=True)
-        loose = sorted((k for k in languages if not _word_start_script(k)), key=len, reverse=True)
-        parts = []
-        if bounded:
-            parts.append(r"(?<![\w])(?:" + "|".join(re.escape(k) for k in bounded) + ")")
-        if loose:
-            parts.append("(?:" + "|".join(re.escape(k) for k in loose) + ")")
+        parts = [_keyword_regex(k) for k in sorted(languages, key=len, reverse=True)]
         pattern = re.compile("|".join(parts)) if parts else None
         return cls(pattern, languages, {lang: len(words or ()) for lang, words in keywords.items()})
+
+    def canonical(self, matched: str) -> str:
+        """The keyword a match came from (a match may carry a plural ending)."""
+        if matched in self.languages:
+            return matched
+        return next((k for k in sorted(self.languages, key=len, reverse=True) if matched.startswith(k.rstrip("*"))), matched)
 
     def find(self, text: str):
         if self.pattern is None or not text:
@@ -98,11 +115,17 @@ def keyword_match(page, options, context) -> CheckResult:
     window = int(options.get("window", 200))
     min_matches = int(options.get("min_matches", 1))
     recency = options.get("recency_years")
+    upcoming = bool(options.get("upcoming"))   # only a date after the audit year counts (an announcement)
+    if upcoming and recency is None:
+        recency = 0
     found: dict[str, tuple] = {}          # folded keyword → (field rank, field, segment, start, end)
     old_years: set[int] = set()
     recent = False
+    ignore_links = options.get("_ignore_links")
     for field in options["_fields"]:
         for segment in page.fields.get(field, ()):
+            if field == "anchors" and ignore_links is not None and ignore_links.search(page.link_url(segment.element)):
+                continue   # a headline linking to a news story is not the feature either
             for m in keywords.find(segment.folded):
                 s, e = m.start(), m.end()
                 if not_near is not None and _within(not_near, segment.folded, s, e, window):
@@ -110,23 +133,31 @@ def keyword_match(page, options, context) -> CheckResult:
                 if near is not None and not _within(near, segment.folded, s, e, window):
                     continue
                 if recency is not None:
-                    # a heading or title rarely carries the date: read around it in the body text as well
+                    # a title or link rarely carries the date: read around the same words where the body
+                    # text shows them (a heading's section, a link's list item), not anywhere on the page
                     years = years_near(segment.folded, s, e, window * 2)
                     if field != "text":
-                        years += [y for t in page.fields.get("text", ()) for y in years_near(t.folded, 0, len(t.folded), 0)][:50]
-                    limit = context.audit_date.year - int(recency)
+                        word = m.group(0)
+                        for t in page.fields.get("text", ()):
+                            at = t.folded.find(word)
+                            while at >= 0 and len(years) < 50:
+                                years += years_near(t.folded, at, at + len(word), window * 2)
+                                at = t.folded.find(word, at + len(word))
+                    limit = context.audit_date.year + 1 if upcoming else context.audit_date.year - int(recency)
                     if any(y >= limit for y in years):
                         recent = True
                     else:
                         old_years.update(years)
                         if years:
                             continue
-                key = m.group(0)
+                key = keywords.canonical(m.group(0))
                 if key not in found or FIELD_RANK.get(field, 9) < found[key][0]:
                     found[key] = (FIELD_RANK.get(field, 9), field, segment, s, e)
     if len(found) < min_matches:
         reason = ""
-        if old_years and recency is not None:
+        if old_years and upcoming:
+            reason = f"no date after {context.audit_date.year} near the matches (found {', '.join(str(y) for y in sorted(old_years)[-4:])})"
+        elif old_years and recency is not None:
             reason = (f"only dates older than {recency} years near the matches "
                       f"({', '.join(str(y) for y in sorted(old_years)[-4:])})")
         return CheckResult("fail", reason=reason)

@@ -26,6 +26,7 @@ class Comparison:
     got: str
     reason: str
     evidence_url: str
+    excerpt: str = ""
 
     @property
     def ok(self) -> bool:
@@ -61,8 +62,9 @@ def audit_fixture(site_dir: Path, workdir: Path, render: str = "auto") -> list[C
         if verdict is None:
             out.append(Comparison(site_dir.name, rule_id, want, "missing-rule", "no such rule", ""))
             continue
-        evidence = verdict["evidence"][0]["url"] if verdict["evidence"] else ""
-        out.append(Comparison(site_dir.name, rule_id, want, verdict["outcome"], verdict["reason"] or "", evidence))
+        first = verdict["evidence"][0] if verdict["evidence"] else {}
+        out.append(Comparison(site_dir.name, rule_id, want, verdict["outcome"], verdict["reason"] or "",
+                              first.get("url", ""), (first.get("excerpt") or "")[:160]))
     return out
 
 
@@ -77,7 +79,7 @@ def main() -> None:
         per_rule.setdefault(row.rule_id, []).append(row)
         if not row.ok:
             print(f"MISMATCH {row.site:<16} {row.rule_id:<36} expected {row.expected:<8} got {row.got:<7} "
-                  f"{row.reason[:90]} {row.evidence_url}")
+                  f"{row.reason[:90]} {row.evidence_url} «{row.excerpt}»")
     print()
     for rule_id, items in sorted(per_rule.items()):
         good = sum(r.ok for r in items)

@@ -226,6 +226,13 @@ class Page:
             out.append(PageLink(url, host, href, fold(anchor), anchor, _position(a), a))
         return out
 
+    @cached_property
+    def _link_by_element(self) -> dict:
+        return {id(l.element): l.url for l in self.links}
+
+    def link_url(self, element) -> str:
+        return self._link_by_element.get(id(element), "")
+
     def link_scope(self, link: PageLink) -> str:
         return self._host_scope(link.host)
 

@@ -70,6 +70,26 @@ def _compile_calls(entries, path: Path) -> list[CheckCall]:
     return calls
 
 
+def _inherit_link_exclusions(rule: "Rule") -> None:
+    """Pages a rule rejects as evidence (its `none` URL patterns, e.g. news stories) cannot become
+    evidence by being linked either: link texts pointing at them are ignored by its keyword and link checks."""
+    import re
+    patterns = [c.options["pattern"] for c in rule.none if c.name == "url-pattern" and c.options.get("pattern")]
+    if not patterns:
+        return
+    compiled = [re.compile(p) for p in patterns]
+
+    class AnyPattern:   # each pattern keeps its own inline flags, e.g. (?i)
+        @staticmethod
+        def search(text: str):
+            return next((m for m in (c.search(text) for c in compiled) if m), None)
+
+    combined = AnyPattern()
+    for call in rule.any + rule.all:
+        if call.name in ("keyword-match", "link-match") and "_ignore_links" not in call.options:
+            call.options["_ignore_links"] = combined
+
+
 def load_rule(path: Path) -> Rule:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -78,7 +98,7 @@ def load_rule(path: Path) -> Rule:
         raise RuleError(f"{path}: {getattr(exc, 'message', exc)}") from exc
     if data["id"] != path.stem:
         raise RuleError(f"{path}: id '{data['id']}' differs from the file name")
-    return Rule(
+    rule = Rule(
         id=data["id"], version=data["version"], title=data["title"], codes=data["codes"],
         criterion=data["criterion"], definition=data["definition"], automation=data["automation"], path=path,
         scope=tuple(data.get("scope") or ("portal", "satellite")), kinds=tuple(data.get("kinds") or ("html", "pdf")),
@@ -86,6 +106,8 @@ def load_rule(path: Path) -> Rule:
         any=_compile_calls(data.get("any"), path), all=_compile_calls(data.get("all"), path),
         none=_compile_calls(data.get("none"), path), manual_reason=data.get("manual_reason", ""),
         recommendation=data.get("recommendation", ""), toolkit_url=data.get("toolkit_url", ""), raw=data)
+    _inherit_link_exclusions(rule)
+    return rule
 
 
 def rule_files(rules_dir: Path = RULES_DIR) -> list[Path]:

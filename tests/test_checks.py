@@ -191,3 +191,35 @@ def test_platform_signature_needs_platform_markup_not_just_a_path():
     assert spec.run(real, {"platforms": ["demo-platform"], "feature": "budgets"}, ctx).passed
     assert not spec.run(lookalike, {"platforms": ["demo-platform"], "feature": "budgets"}, ctx).passed
     assert not spec.run(real, {"platforms": ["demo-platform"], "feature": "petitions"}, ctx).passed
+
+
+def test_keyword_endings_plural_yes_other_words_no_stems_on_request():
+    assert run("keyword-match", page("<p>Denuncias ciudadanas</p>", lang="es"), keywords={"es": ["denuncia"]}).passed
+    assert not run("keyword-match", page("<p>Orçamento Participativo 2016</p>", lang="pt"), keywords={"pt": ["participa"]}).passed
+    assert not run("keyword-match", page("<p>Our database</p>"), keywords={"en": ["data"]}).passed
+    assert run("keyword-match", page("<p>Our database</p>"), keywords={"en": ["data*"]}).passed
+    assert run("keyword-match", page("<p>Противодействие коррупционным проявлениям</p>", lang="ru"),
+               keywords={"ru": ["коррупц"]}).passed
+
+
+def test_headline_linking_to_a_news_story_is_not_evidence_when_the_rule_rejects_news(tmp_path):
+    from egov_audit.rules import load_rule
+    rule_file = tmp_path / "pb-demo.yaml"
+    rule_file.write_text("""id: pb-demo
+version: 1
+title: Participatory budgeting (test)
+codes: {losi2024: "#275"}
+criterion: participation-engagement
+definition: A participatory budget in the last five years.
+automation: assisted
+any:
+  - {check: keyword-match, confidence: medium, with: {fields: [anchors, headings], keywords: {en: [participatory budgeting]}}}
+none:
+  - {check: url-pattern, with: {pattern: '(?i)/news/'}}
+""", encoding="utf-8")
+    rule = load_rule(rule_file)
+    call = rule.any[0]
+    headline = page('<ul><li><a href="/news/2026/pb-in-lisbon.html">Participatory budgeting in Lisbon</a></li></ul>')
+    real = page('<ul><li><a href="/participate/budget/">Participatory budgeting 2026</a></li></ul>')
+    assert not CHECKS["keyword-match"].run(headline, call.options, CTX).passed
+    assert CHECKS["keyword-match"].run(real, call.options, CTX).passed
