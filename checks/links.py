@@ -191,10 +191,11 @@ def contact_info(page, options, context) -> CheckResult:
     return CheckResult("pass", list(found.values()))
 
 
-@lru_cache(maxsize=None)
-def _labels_cached(key: str) -> KeywordSet:
-    return KeywordSet.compile(yaml.safe_load(key))
+_LABELS: dict[int, KeywordSet] = {}
 
 
 def _labels(table: dict) -> KeywordSet:
-    return _labels_cached(yaml.safe_dump(table, allow_unicode=True))
+    """Compiled once: the tables come from the cached data file, so their identity is stable."""
+    if id(table) not in _LABELS:
+        _LABELS[id(table)] = KeywordSet.compile(table)
+    return _LABELS[id(table)]

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left
+from functools import lru_cache
 from dataclasses import dataclass
 
 from checks.base import FAIL, CheckResult, register
@@ -68,13 +70,64 @@ class KeywordSet:
             return matched
         return next((k for k in sorted(self.languages, key=len, reverse=True) if matched.startswith(k.rstrip("*"))), matched)
 
+    # ---- speed: most keywords are absent from most pages. A keyword can only match where the text
+    # has a word starting with the keyword's first word (or, for substring scripts, contains it); a
+    # set intersection with the text's word prefixes finds those few keywords, and only they go into
+    # the regex. Results are the same as running the whole alternation.
+    def _index(self) -> tuple[dict, frozenset, tuple]:
+        index = self.__dict__.get("_index_cache")
+        if index is None:
+            heads: dict[str, list[str]] = {}
+            loose = []
+            for keyword in self.languages:
+                if _script(keyword) == "other":
+                    loose.append(keyword)
+                    continue
+                first = _WORD.match(keyword)
+                heads.setdefault(first.group(0) if first else "", []).append(keyword)
+            index = (heads, frozenset(heads), tuple(loose))
+            self.__dict__["_index_cache"] = index
+        return index
+
+    def _live_pattern(self, text: str) -> re.Pattern | None:
+        heads, head_set, loose = self._index()
+        live = [k for h in head_set & _prefixes(text) for k in heads[h]]
+        live += [k for k in loose if k.rstrip("*") in text]
+        if "" in heads:
+            live += heads[""]
+        if not live:
+            return None
+        return _compile_live(tuple(sorted(live, key=len, reverse=True)))
+
     def find(self, text: str):
         if self.pattern is None or not text:
             return
-        yield from self.pattern.finditer(text)
+        pattern = self._live_pattern(text)
+        if pattern is not None:
+            yield from pattern.finditer(text)
 
     def search(self, text: str):
-        return self.pattern.search(text) if self.pattern is not None and text else None
+        if self.pattern is None or not text:
+            return None
+        pattern = self._live_pattern(text)
+        return pattern.search(text) if pattern is not None else None
+
+
+_WORD = re.compile(r"\w+")
+
+
+@lru_cache(maxsize=4096)
+def _prefixes(text: str) -> frozenset[str]:
+    """Every prefix of every word of a text (what a keyword's first word may be)."""
+    out = set()
+    for word in set(_WORD.findall(text)):
+        out.update(word[:n] for n in range(1, min(len(word), 40) + 1))
+    return frozenset(out)
+
+
+@lru_cache(maxsize=2048)
+def _compile_live(keywords: tuple[str, ...]) -> re.Pattern:
+    return re.compile("|".join(_keyword_regex(k) for k in keywords))
 
 
 YEAR = re.compile(r"(?<!\d)(19[89]\d|20\d\d)(?!\d)")
@@ -133,15 +186,16 @@ def keyword_match(page, options, context) -> CheckResult:
                 if near is not None and not _within(near, segment.folded, s, e, window):
                     continue
                 if recency is not None:
-                    # a title or link rarely carries the date: read around the same words where the body
-                    # text shows them (a heading's section, a link's list item), not anywhere on the page
-                    years = years_near(segment.folded, s, e, window * 2)
-                    if field != "text":
+                    # the date written in the matched title, heading or link itself decides; without one,
+                    # read around the same words where the body text shows them (a heading's section, a
+                    # link's list item), not anywhere on the page
+                    years = years_near(segment.folded, s, e, window * 2 if field == "text" else len(segment.folded))
+                    if field != "text" and not years:
                         word = m.group(0)
                         for t in page.fields.get("text", ()):
                             at = t.folded.find(word)
                             while at >= 0 and len(years) < 50:
-                                years += years_near(t.folded, at, at + len(word), window * 2)
+                                years += years_near(t.folded, at, at + len(word), window)
                                 at = t.folded.find(word, at + len(word))
                     limit = context.audit_date.year + 1 if upcoming else context.audit_date.year - int(recency)
                     if any(y >= limit for y in years):

@@ -13,6 +13,7 @@ import yaml
 from egov_audit.paths import RULES_DIR, SCHEMAS_DIR
 
 CONFIDENCE_RANK = {"low": 1, "medium": 2, "high": 3}
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)   # libyaml when present: 10x faster on 116 files
 
 
 class RuleError(ValueError):
@@ -92,7 +93,7 @@ def _inherit_link_exclusions(rule: "Rule") -> None:
 
 def load_rule(path: Path) -> Rule:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER)
         jsonschema.validate(data, rule_schema())
     except (yaml.YAMLError, jsonschema.ValidationError) as exc:
         raise RuleError(f"{path}: {getattr(exc, 'message', exc)}") from exc
