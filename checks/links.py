@@ -100,7 +100,7 @@ def file_links(page, options, context) -> CheckResult:
         if link.href.lower().startswith(("mailto:", "tel:")):
             continue
         fmt = file_format(link.url)
-        if fmt in formats:
+        if fmt in formats and not page.link_broken(link):   # a dead data link offers no data
             found.setdefault(link.url, (fmt, link))
     if len(found) < int(options.get("min_count", 1)):
         return FAIL

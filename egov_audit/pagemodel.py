@@ -116,7 +116,7 @@ def is_search_form(form) -> bool:
 class Page:
     """One stored page of a run. Parsing is lazy: a rule that only reads the URL never parses HTML."""
 
-    def __init__(self, row: dict, html: str | None, text: str | None = None, host_scope=None):
+    def __init__(self, row: dict, html: str | None, text: str | None = None, host_scope=None, fetched=None):
         self.row = row
         self.url: str = row["url"]
         self.final_url: str = row.get("final_url") or row["url"]
@@ -131,6 +131,8 @@ class Page:
         self.html = html if html is None or len(html) <= MAX_PARSE_CHARS else html[:MAX_PARSE_CHARS]
         self._pdf_text = text
         self._host_scope = host_scope or (lambda host: "external")
+        # what the crawl got when it fetched a link's target: (status, error kind), or None if not fetched
+        self._fetched = fetched or (lambda url: None)
 
     # ---- parsing -----------------------------------------------------------------
     @cached_property
@@ -232,6 +234,11 @@ class Page:
 
     def link_url(self, element) -> str:
         return self._link_by_element.get(id(element), "")
+
+    def link_broken(self, link: PageLink) -> bool:
+        """True when the crawl fetched the link's target and got an error (a dead data link)."""
+        state = self._fetched(link.url)
+        return state is not None and (state[1] is not None or (state[0] or 0) >= 400)
 
     def link_scope(self, link: PageLink) -> str:
         return self._host_scope(link.host)

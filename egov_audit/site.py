@@ -36,6 +36,14 @@ class Site:
             self.artifacts.setdefault(kind, []).append(item)
         self._pages: dict[str, Page] = {}
 
+    def fetched(self, url: str):
+        """(status, error kind) of a URL the crawl fetched, else None."""
+        if not hasattr(self, "_fetched_index"):
+            self._fetched_index = {r["url"]: (r.get("status"), r.get("error_kind")) for r in self.rows}
+            self._fetched_index.update({r["final_url"]: (r.get("status"), r.get("error_kind"))
+                                        for r in self.rows if r.get("final_url")})
+        return self._fetched_index.get(url)
+
     def host_scope(self, host: str) -> str:
         return self.host_scopes.get(host, "external")
 
@@ -57,7 +65,7 @@ class Site:
             text = body.decode("utf-8", errors="replace") if body else ""
         row = dict(row)
         row["screenshot_path"] = self.snapshot_paths.get(row.get("screenshot_hash")) if row.get("screenshot_hash") else None
-        return Page(row, html, text, self.host_scope)
+        return Page(row, html, text, self.host_scope, self.fetched)
 
     def page(self, url: str) -> Page | None:
         if url not in self._pages:

@@ -223,3 +223,12 @@ none:
     real = page('<ul><li><a href="/participate/budget/">Participatory budgeting 2026</a></li></ul>')
     assert not CHECKS["keyword-match"].run(headline, call.options, CTX).passed
     assert CHECKS["keyword-match"].run(real, call.options, CTX).passed
+
+
+def test_a_dead_data_link_is_not_open_data():
+    states = {"http://127.0.0.1/files/trees.csv": (404, "http"), "http://127.0.0.1/files/bins.csv": (200, None)}
+    p = Page({"url": "http://127.0.0.1/open-data.html", "kind": "html"},
+             '<html><body><a href="/files/trees.csv">Trees CSV</a><a href="/files/bins.csv">Bins CSV</a></body></html>',
+             fetched=states.get)
+    assert run("file-links", p, formats=["csv"], min_count=1).passed
+    assert not run("file-links", p, formats=["csv"], min_count=2).passed
