@@ -297,8 +297,12 @@ class Page:
         facts["html_lang"] = (self.root.get("lang") or self.root.get("xml:lang") or "").strip()
         for m in self.root.iter("meta"):
             name = (m.get("name") or "").lower()
-            if name == "viewport" and "width" in (m.get("content") or ""):
-                facts["viewport"] = True
+            if name == "viewport":
+                # responsive only when the layout follows the device: width=device-width, or a scale
+                # without a fixed pixel width (width=1024 keeps a desktop page)
+                content = (m.get("content") or "").lower().replace(" ", "")
+                fixed = re.search(r"(?:^|,)width=\d", content)
+                facts["viewport"] = "width=device-width" in content or ("initial-scale" in content and not fixed)
             if name == "generator":
                 facts["generator"] = m.get("content") or ""
             if m.get("charset") or "charset" in (m.get("content") or "").lower():

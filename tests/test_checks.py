@@ -232,3 +232,9 @@ def test_a_dead_data_link_is_not_open_data():
              fetched=states.get)
     assert run("file-links", p, formats=["csv"], min_count=1).passed
     assert not run("file-links", p, formats=["csv"], min_count=2).passed
+
+
+def test_a_fixed_width_viewport_is_not_responsive():
+    fixed = page("", head='<meta name="viewport" content="width=1024">')
+    assert not run("page-meta", fixed, viewport=True).passed
+    assert run("page-meta", page("", head='<meta name="viewport" content="initial-scale=1">'), viewport=True).passed
