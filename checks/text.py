@@ -36,9 +36,25 @@ def _keyword_regex(keyword: str) -> str:
     body = re.escape(keyword.rstrip("*").strip())
     if script == "other":
         return body
-    if stem or script == "cyrillic" or not keyword[-1:].isalnum():
+    if script == "cyrillic":
+        # every word of a Russian phrase inflects («свидетельство о смерти» / «свидетельства о смерти»):
+        # each word is a stem
+        words = [_cyrillic_stem(w) for w in keyword.rstrip("*").split(" ")]
+        return r"(?<![\w])" + r"\w{0,4} ".join(re.escape(w) for w in words)
+    if stem or not keyword[-1:].isalnum():
         return r"(?<![\w])" + body
     return r"(?<![\w])" + body + r"\w{0,3}(?![\w])"
+
+
+CYRILLIC_ENDINGS = set("аеёиоуыэюяйь")
+
+
+def _cyrillic_stem(word: str) -> str:
+    """Drop up to two inflection letters of a longer Russian word: свидетельство → свидетельств."""
+    for _ in range(2):
+        if len(word) > 4 and word[-1] in CYRILLIC_ENDINGS:
+            word = word[:-1]
+    return word
 
 
 @dataclass
@@ -84,7 +100,10 @@ class KeywordSet:
                     loose.append(keyword)
                     continue
                 first = _WORD.match(keyword)
-                heads.setdefault(first.group(0) if first else "", []).append(keyword)
+                head = first.group(0) if first else ""
+                if head and _script(keyword) == "cyrillic":
+                    head = _cyrillic_stem(head)
+                heads.setdefault(head, []).append(keyword)
             index = (heads, frozenset(heads), tuple(loose))
             self.__dict__["_index_cache"] = index
         return index

@@ -238,3 +238,8 @@ def test_a_fixed_width_viewport_is_not_responsive():
     fixed = page("", head='<meta name="viewport" content="width=1024">')
     assert not run("page-meta", fixed, viewport=True).passed
     assert run("page-meta", page("", head='<meta name="viewport" content="initial-scale=1">'), viewport=True).passed
+
+
+def test_every_word_of_a_russian_phrase_inflects():
+    p = page("<h1>Выдача повторного свидетельства о смерти</h1>", lang="ru")
+    assert run("keyword-match", p, keywords={"ru": ["свидетельство о смерти"]}).passed

@@ -15,6 +15,13 @@ def test_rule_cases(path):
     assert not wrong, "\n".join(wrong)
 
 
+def review_only(rule) -> bool:
+    """A rule whose best check cannot reach its pass bar (a person must judge): its positive case is a review."""
+    from egov_audit.rules import CONFIDENCE_RANK
+    best = max((CONFIDENCE_RANK[c.confidence] for c in rule.any + rule.all), default=0)
+    return best < CONFIDENCE_RANK[rule.min_confidence]
+
+
 def test_every_automated_rule_has_a_passing_and_a_failing_fixture():
     import glob
 
@@ -23,7 +30,9 @@ def test_every_automated_rule_has_a_passing_and_a_failing_fixture():
     for f in glob.glob(str(case_files()[0].parent / "*.yaml")) if case_files() else []:
         spec = yaml.safe_load(open(f, encoding="utf-8"))
         for case in spec["cases"]:
-            seen.setdefault(spec["rule"], set()).add("pass" if case["expect"] == "pass" else "not-pass")
+            rule = RULES.get(spec["rule"])
+            positive = "pass" if case["expect"] == "pass" or (case["expect"] == "review" and rule and review_only(rule)) else "not-pass"
+            seen.setdefault(spec["rule"], set()).add(positive)
     from egov_audit.fixturecheck import fixture_sites
     for site in fixture_sites():
         spec = yaml.safe_load((site / "expected.yaml").read_text(encoding="utf-8"))
