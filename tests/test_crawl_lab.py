@@ -16,7 +16,7 @@ def crawled(tmp_path_factory):
     db = tmp_path_factory.mktemp("lab") / "a.db"
     try:
         subprocess.run([sys.executable, "-m", "egov_audit.cli", "audit", site.url("/"), "--db", str(db),
-                        "--fast", "--timeout", "3", "--max-size-mb", "1", "--render", "never"], check=True, timeout=240)
+                        "--fast", "--timeout", "8", "--max-size-mb", "1", "--render", "never"], check=True, timeout=240)
     finally:
         site.stop()
     conn = sqlite3.connect(db)
