@@ -74,13 +74,14 @@ async def axe_scan(page) -> dict:
     Returns a compact record: counts, and per violated or incomplete rule its impact, WCAG criteria,
     selectors and HTML snippets. `incomplete` items need a human look; they are not violations.
     """
-    from axe_playwright_python.async_playwright import Axe
     started = time.perf_counter()
     try:
+        from axe_playwright_python.async_playwright import Axe
         raw = (await Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS},
                                               "resultTypes": ["violations", "incomplete"]})).response
-    except PlaywrightError as exc:   # a page that navigates away or blocks scripts: an error, not a clean page
-        return {"url": page.url, "error": f"axe-core could not run: {str(exc).splitlines()[0][:300]}"}
+    except Exception as exc:   # noqa: BLE001 — a failed scan is an error result; it must not lose the render
+        first = (str(exc).splitlines() or [type(exc).__name__])[0][:300]
+        return {"url": page.url, "error": f"axe-core could not run: {type(exc).__name__}: {first}"}
     def rules(items):
         return [{"id": r["id"], "impact": r.get("impact"), "help": r.get("help", ""),
                  "wcag": [t for t in r.get("tags", ()) if t.startswith("wcag") and t[4:5].isdigit() and len(t) > 6],
