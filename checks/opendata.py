@@ -157,7 +157,12 @@ def _parse_dcat(data) -> tuple[int, list[Dataset]]:
     return len(items), out
 
 
-PARSERS = {"ckan": _parse_ckan, "socrata": _parse_socrata, "opendatasoft": _parse_ods, "udata": _parse_udata,
+def _parse_dkan(data) -> tuple[int, list[Dataset]]:
+    """DKAN's metastore answers a plain list of DCAT-US dataset records."""
+    return _parse_dcat({"dataset": data if isinstance(data, list) else []})
+
+
+PARSERS = {"dkan": _parse_dkan, "ckan": _parse_ckan, "socrata": _parse_socrata, "opendatasoft": _parse_ods, "udata": _parse_udata,
            "dcat": _parse_dcat}
 
 
@@ -235,6 +240,9 @@ def data_catalogue(site, options, context) -> CheckResult:
         if len(sectors) < int(options.get("min_sectors", 0)):
             problems.append(f"{len(sectors)} of the six sectors covered")
         summary = catalogue.summary(sectors)
+        where = {"portal": "on the portal itself", "satellite": "on the city's data host"}.get(
+            site.host_scope(catalogue.host), "on a linked external portal")
+        summary = f"{where} {catalogue.host} — {summary}"
         if not problems:
             return CheckResult("pass", [{"url": catalogue.api_url, "excerpt": summary[:300], "selector": "",
                                          "click_depth": None, "snapshot": None, "screenshot": None,

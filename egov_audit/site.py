@@ -121,6 +121,13 @@ class MemorySite:
     def page(self, url: str) -> Page | None:
         return next((p for p in self.pages if p.url == url), None)
 
+    def host_scope(self, host: str) -> str:
+        from urllib.parse import urlsplit
+        for page in self.pages:
+            if (urlsplit(page.url).hostname or "").lower() == host:
+                return page.scope
+        return "external"
+
     @property
     def home(self) -> Page | None:
         return self.page(self.run["start_url"]) or (self.pages[0] if self.pages else None)

@@ -243,3 +243,32 @@ def test_a_fixed_width_viewport_is_not_responsive():
 def test_every_word_of_a_russian_phrase_inflects():
     p = page("<h1>Выдача повторного свидетельства о смерти</h1>", lang="ru")
     assert run("keyword-match", p, keywords={"ru": ["свидетельство о смерти"]}).passed
+
+
+def test_data_catalogue_from_ckan_and_dkan_answers_says_where_it_was_found():
+    import json
+    from egov_audit.site import MemorySite
+    ckan = {"success": True, "result": {"count": 2, "results": [
+        {"title": "Air quality", "notes": "Hourly NO2", "metadata_modified": "2026-10-01", "license_title": "CC-BY",
+         "organization": {"title": "City"}, "resources": [{"format": "CSV"}], "tags": [{"name": "environment"}]},
+        {"title": "Schools", "notes": "List", "metadata_modified": "2026-09-01", "license_title": "CC-BY",
+         "organization": {"title": "City"}, "resources": [{"format": "PDF"}], "tags": [{"name": "education"}]}]}}
+    dkan = [{"title": "Budget", "description": "Lines", "modified": "2026-01-01", "publisher": {"name": "City"},
+             "distribution": [{"mediaType": "text/csv"}], "keyword": ["budget"]}]
+    home = page("<p>home</p>", url="http://127.0.0.1/")
+    data_host = page("<p>data</p>", url="http://127.0.0.2/", scope="satellite")
+    site = MemorySite([home, data_host], {"data-api": [
+        {"platform": "ckan", "host": "127.0.0.2", "url": "http://127.0.0.2/api/3/action/package_search", "status": 200,
+         "body": json.dumps(ckan)}]})
+    ctx = Context(audit_date=date(2026, 11, 22), data=DATA, site=site)
+    result = CHECKS["data-catalogue"].run(site, {"min_open_share": 0.5}, ctx)
+    assert result.passed and "data host 127.0.0.2" in result.evidence[0]["excerpt"] and "2 datasets" in result.evidence[0]["excerpt"]
+    assert not CHECKS["data-catalogue"].run(site, {"min_open_share": 0.9}, ctx).passed
+    site.artifacts["data-api"] = [{"platform": "dkan", "host": "data.example.org", "url": "https://data.example.org/api/1/metastore/schemas/dataset/items",
+                                   "status": 200, "body": json.dumps(dkan)}]
+    result = CHECKS["data-catalogue"].run(site, {}, ctx)
+    assert result.passed and "linked external portal" in result.evidence[0]["excerpt"]
+    site.artifacts["data-api"] = [{"platform": "ckan", "host": "x", "url": "http://x/api", "status": None,
+                                   "error_kind": "timeout", "error": "took too long", "body": ""}]
+    with pytest.raises(RuntimeError):   # a portal that does not answer is an error, never a fail
+        CHECKS["data-catalogue"].run(site, {}, ctx)
