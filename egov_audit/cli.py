@@ -272,6 +272,11 @@ def serve_fixture(site: str = typer.Argument("demo-city", help="a folder under f
         running.stop()
 
 
+from egov_audit.commands import register_all  # noqa: E402  (commands in their own modules)
+
+register_all(app)
+
+
 def main():
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     app()
