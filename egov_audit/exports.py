@@ -1,0 +1,279 @@
+"""Researcher exports of judged runs: JSON documents, a long CSV, a wide matrix, questionnaires, one workbook.
+
+Everything is built from the result document (egov_audit.result.build_result, the published contract),
+so an export says exactly what the report and the JSON say. Several audit databases can be exported
+together (a batch, or cities audited by different people).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from egov_audit.result import build_result
+from egov_audit.store import Store
+
+LONG_COLUMNS = ("portal", "start_url", "run_id", "audit_date", "edition", "indicator_id", "losi_code", "osi_code",
+                "criterion", "automation", "outcome", "confidence", "evidence_url", "evidence_excerpt", "reason")
+QUESTION_COLUMNS = ("code", "indicator_id", "question", "definition", "answer", "confidence", "evidence_url",
+                    "evidence_excerpt", "note", "assessor_answer", "assessor_note")
+# The wide matrix is for statistics: a met indicator is 1, an unmet one 0; open items keep their word.
+MATRIX_VALUES = {"pass": "1", "fail": "0", "not_applicable": "na", "review": "review", "manual": "manual",
+                 "error": "error"}
+ANSWERS = {"pass": "yes", "fail": "no", "not_applicable": "not applicable", "review": "to confirm",
+           "manual": "to assess", "error": "could not check"}
+
+
+@dataclass
+class Target:
+    """Batch metadata that belongs beside a portal's numbers (name, country, level), when known."""
+    name: str = ""
+    country: str = ""
+    level: str = ""
+
+
+def evaluated_runs(store: Store, all_runs: bool = False) -> list[str]:
+    """Runs that have been judged: the newest of each portal, or every one (oldest first)."""
+    rows = store.conn.execute(
+        "SELECT r.id, r.portal, r.start_url FROM runs r WHERE EXISTS (SELECT 1 FROM evaluations e WHERE e.run_id = r.id) "
+        "ORDER BY r.started, r.id").fetchall()
+    if all_runs:
+        return [r[0] for r in rows]
+    latest: dict[str, str] = {}
+    for run_id, _portal, start_url in rows:
+        latest[start_url] = run_id          # later rows overwrite: the newest run per start URL
+    return list(latest.values())
+
+
+def targets_by_url(store: Store) -> dict[str, Target]:
+    """Batch metadata recorded for start URLs (empty when the DB was not made by `batch`)."""
+    try:
+        rows = store.conn.execute("SELECT url, name, country, level FROM batch_targets ORDER BY rowid").fetchall()
+    except Exception:   # noqa: BLE001 — an audit DB from a single `audit` has no batch tables
+        return {}
+    return {url: Target(name or "", country or "", level or "") for url, name, country, level in rows}
+
+
+def collect(db_paths: list[Path], run_ids: list[str] | None = None, all_runs: bool = False) -> list[dict]:
+    """Result documents for the chosen runs across databases, each with its batch metadata under "target"."""
+    documents = []
+    for db in db_paths:
+        if not Path(db).exists():
+            raise FileNotFoundError(f"no audit database at {db}")
+        store = Store(db)
+        try:
+            targets = targets_by_url(store)
+            chosen = run_ids or evaluated_runs(store, all_runs)
+            for run_id in chosen:
+                if run_ids and not store.conn.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone():
+                    continue                 # asked for a run that lives in another of the databases
+                document = build_result(store, run_id)
+                target = targets.get(document["start_url"])
+                document["target"] = {"name": target.name, "country": target.country, "level": target.level} \
+                    if target else {"name": document["portal"], "country": "", "level": ""}
+                documents.append(document)
+        finally:
+            store.close()
+    if run_ids:
+        found = {d["run_id"] for d in documents}
+        missing = [r for r in run_ids if r not in found]
+        if missing:
+            raise LookupError(f"no such run in the given databases: {', '.join(missing)}")
+    return documents
+
+
+def _audit_date(document: dict) -> str:
+    return (document.get("evaluation") or {}).get("audit_date") or document["started"][:10]
+
+
+def long_rows(documents: list[dict]) -> list[dict]:
+    rows = []
+    for d in documents:
+        for i in d["indicators"]:
+            first = i["evidence"][0] if i["evidence"] else {}
+            rows.append({"portal": d["target"]["name"] or d["portal"], "start_url": d["start_url"], "run_id": d["run_id"],
+                         "audit_date": _audit_date(d), "edition": d["edition"], "indicator_id": i["id"],
+                         "losi_code": i["codes"].get("losi2024", ""), "osi_code": i["codes"].get("osi2024", ""),
+                         "criterion": i["criterion"], "automation": i["automation"], "outcome": i["outcome"],
+                         "confidence": i["confidence"] or "", "evidence_url": first.get("url") or "",
+                         "evidence_excerpt": (first.get("excerpt") or "")[:300], "reason": i["reason"]})
+    return rows
+
+
+def matrix_columns(documents: list[dict]) -> list[tuple[str, str]]:
+    """(column name, indicator id) in catalogue order: the UN code, or code + id where a code is shared."""
+    seen: dict[str, dict] = {}
+    for d in documents:
+        for i in d["indicators"]:
+            seen.setdefault(i["id"], i)
+    def code_of(i):
+        return i["codes"].get("losi2024") or ("OSI " + i["codes"]["osi2024"] if "osi2024" in i["codes"] else i["id"])
+    counts: dict[str, int] = {}
+    for i in seen.values():
+        counts[code_of(i)] = counts.get(code_of(i), 0) + 1
+
+    def order(i):
+        code = code_of(i)
+        number = re.search(r"\d+", code)
+        return (code.startswith("OSI"), int(number.group()) if number else 10**6, code, i["id"])
+    return [(code_of(i) if counts[code_of(i)] == 1 else f"{code_of(i)} {i['id']}", i["id"])
+            for i in sorted(seen.values(), key=order)]
+
+
+def matrix_rows(documents: list[dict]) -> tuple[list[str], list[dict]]:
+    columns = matrix_columns(documents)
+    header = ["portal", "country", "level", "start_url", "run_id", "audit_date", "index", "band", "provisional"]
+    rows = []
+    for d in documents:
+        outcome = {i["id"]: i["outcome"] for i in d["indicators"]}
+        s = d["scores"]
+        row = {"portal": d["target"]["name"] or d["portal"], "country": d["target"]["country"],
+               "level": d["target"]["level"], "start_url": d["start_url"], "run_id": d["run_id"],
+               "audit_date": _audit_date(d), "index": "" if s.get("index") is None else f"{s['index']:.4f}",
+               "band": s.get("band") or "", "provisional": "1" if s.get("provisional") else "0"}
+        for name, rule_id in columns:
+            row[name] = MATRIX_VALUES.get(outcome.get(rule_id, ""), "")
+        rows.append(row)
+    return header + [name for name, _ in columns], rows
+
+
+def questionnaire_rows(document: dict, definitions: dict[str, str]) -> list[dict]:
+    """The assessor's sheet: our answer and evidence pre-filled, two empty columns for the human."""
+    rows = []
+    for i in document["indicators"]:
+        code = i["codes"].get("losi2024") or ("OSI " + i["codes"].get("osi2024", ""))
+        first = i["evidence"][0] if i["evidence"] else {}
+        note = i["reason"]
+        if i["outcome"] == "fail" and i.get("searched"):
+            s = i["searched"]
+            note = f"{note} (searched {s.get('pages_considered', '?')} pages in {', '.join(s.get('languages') or [])})"
+        rows.append({"code": code, "indicator_id": i["id"], "question": i["title"],
+                     "definition": definitions.get(i["id"], ""), "answer": ANSWERS.get(i["outcome"], i["outcome"]),
+                     "confidence": i["confidence"] or "", "evidence_url": first.get("url") or "",
+                     "evidence_excerpt": (first.get("excerpt") or "")[:300], "note": note,
+                     "assessor_answer": "", "assessor_note": ""})
+    return rows
+
+
+def rule_definitions() -> dict[str, str]:
+    from egov_audit.rules import load_rules
+    return {r.id: " ".join(r.definition.split()) for r in load_rules()}
+
+
+def ranking(documents: list[dict]) -> list[dict]:
+    """Portals by index, best first; unjudged ones last."""
+    rows = [{"portal": d["target"]["name"] or d["portal"], "country": d["target"]["country"], "start_url": d["start_url"],
+             "run_id": d["run_id"], "index": d["scores"].get("index"), "band": d["scores"].get("band") or "",
+             "upper_bound": d["scores"].get("upper_bound"), "provisional": bool(d["scores"].get("provisional")),
+             "pages": d["pages_crawled"]} for d in documents]
+    return sorted(rows, key=lambda r: (r["index"] is None, -(r["index"] or 0), r["portal"]))
+
+
+# ---- writers ---------------------------------------------------------------------------------------------
+
+def _csv_text(header: list[str] | tuple, rows: list[dict]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(header), extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows({k: _cell(v) for k, v in row.items()} for row in rows)
+    return buffer.getvalue()
+
+
+def _safe_name(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") or "portal"
+
+
+def write_json(documents: list[dict], path: Path) -> list[Path]:
+    from egov_audit.result import validate_result
+    for d in documents:
+        validate_result({k: v for k, v in d.items() if k != "target"})
+    body = documents[0] if len(documents) == 1 else {"results": documents}
+    path.write_text(json.dumps(body, indent=2, ensure_ascii=False), encoding="utf-8")
+    return [path]
+
+
+def write_long_csv(documents: list[dict], path: Path) -> list[Path]:
+    # utf-8-sig: spreadsheet programs then read Arabic, Chinese and Cyrillic excerpts correctly
+    path.write_text(_csv_text(LONG_COLUMNS, long_rows(documents)), encoding="utf-8-sig")
+    return [path]
+
+
+def write_matrix(documents: list[dict], path: Path) -> list[Path]:
+    header, rows = matrix_rows(documents)
+    path.write_text(_csv_text(header, rows), encoding="utf-8-sig")
+    return [path]
+
+
+def write_questionnaires(documents: list[dict], folder: Path) -> list[Path]:
+    """One CSV per portal in ``folder``: <portal>-<run>.questionnaire.csv."""
+    folder.mkdir(parents=True, exist_ok=True)
+    definitions = rule_definitions()
+    written = []
+    for d in documents:
+        path = folder / f"{_safe_name(d['target']['name'] or d['portal'])}-{d['run_id']}.questionnaire.csv"
+        path.write_text(_csv_text(QUESTION_COLUMNS, questionnaire_rows(d, definitions)), encoding="utf-8-sig")
+        written.append(path)
+    return written
+
+
+def write_xlsx(documents: list[dict], path: Path) -> list[Path]:
+    """One workbook: ranking, long table, matrix, and a questionnaire sheet per portal."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    sheets = [("ranking", ["portal", "country", "start_url", "run_id", "index", "band", "upper_bound", "provisional",
+                           "pages"], ranking(documents)),
+              ("indicators", list(LONG_COLUMNS), long_rows(documents)),
+              ("matrix", *matrix_rows(documents))]
+    definitions = rule_definitions()
+    used = {name for name, *_ in sheets}
+    for d in documents:
+        base = ("Q " + _safe_name(d["target"]["name"] or d["portal"]))[:28]
+        name, n = base, 2
+        while name in used:                      # sheet names are unique and at most 31 characters
+            name, n = f"{base[:26]}~{n}", n + 1
+        used.add(name)
+        sheets.append((name, list(QUESTION_COLUMNS), questionnaire_rows(d, definitions)))
+    book.remove(book.active)
+    for name, header, rows in sheets:
+        sheet = book.create_sheet(name)
+        sheet.append(header)
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for row in rows:
+            sheet.append([_cell(row.get(column)) for column in header])
+        sheet.freeze_panes = "A2"
+    book.save(path)
+    return [path]
+
+
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _cell(value):
+    """Spreadsheet-safe: no control characters, and text from pages never becomes a formula."""
+    if isinstance(value, str):
+        value = _ILLEGAL.sub("", value)
+        if value[:1] in ("=", "+", "-", "@"):
+            value = "'" + value
+    return value
+
+
+WRITERS = {"json": write_json, "csv": write_long_csv, "matrix": write_matrix, "questionnaire": write_questionnaires,
+           "xlsx": write_xlsx}
+DEFAULT_NAMES = {"json": "results.json", "csv": "indicators.csv", "matrix": "matrix.csv",
+                 "questionnaire": "questionnaires", "xlsx": "results.xlsx"}
+
+
+def export(documents: list[dict], fmt: str, out: Path) -> list[Path]:
+    if fmt not in WRITERS:
+        raise ValueError(f"unknown format '{fmt}' (json, csv, matrix, questionnaire, xlsx)")
+    if not documents:
+        raise LookupError("no judged run to export (run `egov-audit evaluate` or `audit` first)")
+    if fmt != "questionnaire":
+        out.parent.mkdir(parents=True, exist_ok=True)
+    return WRITERS[fmt](documents, out)
