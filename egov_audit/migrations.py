@@ -122,7 +122,39 @@ def m002_judging(conn: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS = [m001_crawl, m002_judging]
+def m003_batches(conn: sqlite3.Connection) -> None:
+    conn.executescript(
+        """
+        CREATE TABLE batches (                       -- one `egov-audit batch` / `monitor` over a targets file
+            id TEXT PRIMARY KEY,                     -- digest of the targets and options: re-running resumes it
+            targets_file TEXT NOT NULL,
+            created TEXT NOT NULL,
+            finished TEXT,
+            settings TEXT NOT NULL                   -- JSON: the audit options every target gets
+        );
+        CREATE TABLE batch_targets (
+            batch_id TEXT NOT NULL REFERENCES batches(id),
+            position INTEGER NOT NULL,               -- row in the targets file
+            name TEXT NOT NULL,
+            country TEXT,
+            url TEXT NOT NULL,
+            level TEXT,                              -- city | national
+            languages TEXT,
+            extra_hosts TEXT,                        -- space-separated hosts that belong to the portal
+            status TEXT NOT NULL,                    -- pending | running | ok | partial | error
+            reason TEXT,                             -- why partial or error, in a sentence
+            run_id TEXT,
+            started TEXT,
+            finished TEXT,
+            seconds REAL,
+            UNIQUE (batch_id, position)
+        );
+        CREATE INDEX batch_targets_url ON batch_targets (url);
+        """
+    )
+
+
+MIGRATIONS = [m001_crawl, m002_judging, m003_batches]
 
 
 def migrate(conn: sqlite3.Connection) -> int:
