@@ -43,6 +43,11 @@ DUPEFILTER_CLASS = "scrapy.dupefilters.BaseDupeFilter"   # see PortalSpider._req
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.LoopbackGuardMiddleware": 50,
     "crawler.middlewares.BudgetMiddleware": 120,   # after robots.txt (100): a page robots forbids costs nothing
+    # evidence archive: above redirects (600) and decompression (590), so 3xx hops and wire bodies are recorded
+    "crawler.warc.WarcMiddleware": 890,
+}
+SPIDER_MIDDLEWARES = {
+    "crawler.warc.WarcItemMiddleware": 950,        # WARC record ids onto the page items
 }
 ITEM_PIPELINES = {
     "crawler.pipelines.PdfTextPipeline": 200,

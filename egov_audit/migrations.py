@@ -154,7 +154,17 @@ def m003_batches(conn: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS = [m001_crawl, m002_judging, m003_batches]
+def m004_warc(conn: sqlite3.Connection) -> None:
+    conn.executescript(
+        """
+        ALTER TABLE pages ADD COLUMN warc_file TEXT;         -- WARC file in <db stem>.warc/ holding warc_record_id
+        ALTER TABLE pages ADD COLUMN warc_record_id TEXT;    -- WARC-Record-ID of the response record (after redirects)
+        ALTER TABLE pages ADD COLUMN warc_rendered_id TEXT;  -- WARC-Record-ID of the resource record of the rendered DOM
+        """
+    )
+
+
+MIGRATIONS = [m001_crawl, m002_judging, m003_batches, m004_warc]
 
 
 def migrate(conn: sqlite3.Connection) -> int:

@@ -25,6 +25,7 @@ PAGE_COLUMNS = (
     "url", "final_url", "host", "scope", "discovered_via", "status", "content_type", "kind", "size",
     "depth", "rendered", "needs_render", "title", "lang", "text_length", "raw_hash", "rendered_hash",
     "screenshot_hash", "text_hash", "fetched_at", "error_kind", "error", "headers",
+    "warc_file", "warc_record_id", "warc_rendered_id",
 )
 # Settings that define *what* is audited: a run is resumed only when they match.
 RESUME_KEYS = ("start_url", "allow_hosts", "max_pages", "max_depth", "satellite_pages", "render")
@@ -145,10 +146,12 @@ class Store:
             "screenshot_hash = COALESCE(?, screenshot_hash), title = COALESCE(NULLIF(?, ''), title), "
             "lang = COALESCE(NULLIF(?, ''), lang), text_length = MAX(COALESCE(text_length, 0), COALESCE(?, 0)), "
             "error_kind = CASE WHEN ? IS NOT NULL THEN ? ELSE error_kind END, "
-            "error = CASE WHEN ? IS NOT NULL THEN ? ELSE error END "
+            "error = CASE WHEN ? IS NOT NULL THEN ? ELSE error END, "
+            "warc_rendered_id = COALESCE(?, warc_rendered_id), warc_file = COALESCE(warc_file, ?) "
             "WHERE run_id = ? AND url = ?",
             (row["rendered_hash"], row["screenshot_hash"], row.get("title"), row.get("lang"), row.get("text_length"),
-             row.get("error_kind"), row.get("error_kind"), row.get("error"), row.get("error"), run_id, row["url"]))
+             row.get("error_kind"), row.get("error_kind"), row.get("error"), row.get("error"),
+             row.get("warc_rendered_id"), row.get("warc_file"), run_id, row["url"]))
 
     def save_skip(self, run_id: str, url: str, reason: str, detail: str = "") -> None:
         with self.conn:
