@@ -158,7 +158,28 @@ def _fail_reasons(rule: Rule, candidates, site, cache) -> tuple[list[str], list[
     return reasons[:3], evidence
 
 
+def _warc_ids(site) -> dict[str, str]:
+    """URL (and final URL) → WARC record id of the capture a page's snapshot came from (rendered DOM first)."""
+    rows = getattr(site, "rows", None) or [p.row for p in site.pages]
+    ids = {}
+    for row in rows:
+        record = row.get("warc_rendered_id") or row.get("warc_record_id")
+        if record:
+            for url in (row.get("final_url"), row.get("url")):
+                if url:
+                    ids[url] = record
+    for probe in (getattr(site, "artifacts", None) or {}).get("data-api", ()):   # catalogue API answers
+        if probe.get("warc_record_id"):
+            ids.setdefault(probe.get("url"), probe["warc_record_id"])
+    return ids
+
+
 def evaluate(site: Site, rules: list[Rule], data: dict, audit_date: date) -> list[Verdict]:
     context = Context(audit_date=audit_date, data=data, site=site)
     cache: dict = {}
-    return [judge(rule, site, context, cache) for rule in rules]
+    verdicts = [judge(rule, site, context, cache) for rule in rules]
+    warc_ids = _warc_ids(site)
+    for verdict in verdicts:   # each evidence item names its archived capture, so a reviewer can replay it
+        for item in verdict.evidence:
+            item.setdefault("warc_record_id", warc_ids.get(item.get("url")))
+    return verdicts

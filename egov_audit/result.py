@@ -13,7 +13,8 @@ from egov_audit.store import Store
 
 SCHEMA_VERSION = "1.0"
 DEFAULT_EDITION = "losi2024"
-EVIDENCE_KEYS = ("url", "excerpt", "selector", "click_depth", "snapshot", "screenshot", "confidence", "field", "link")
+EVIDENCE_KEYS = ("url", "excerpt", "selector", "click_depth", "snapshot", "screenshot", "confidence", "field", "link",
+                 "warc_record_id")
 
 
 @lru_cache(maxsize=1)
