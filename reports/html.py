@@ -1,42 +1,109 @@
-"""A self-contained HTML report of one run (inline CSS, screenshot embedded; no network needed to view it)."""
+"""A self-contained HTML report of one run: "the city's view" of its audit.
+
+One file, no network needed to view it and none made: inline CSS and SVG, screenshots as data: URIs
+(each distinct image once, see screenshots.py), a Content-Security-Policy that forbids scripts and
+requests. The report only reads: the result document (scores come from egov_audit/scoring.py via
+document["scores"]), the run's rows in the DB, and the rule catalogue's definitions.
+"""
 from __future__ import annotations
 
-import base64
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from egov_audit.store import Store
+from reports import charts
+from reports.a11y import accessibility
+from reports.guidance import recommendation, rule_catalogue
+from reports.screenshots import Gallery
 
 TEMPLATES = Path(__file__).parent / "templates"
 MAX_ROWS = 200
+UNMET = ("fail", "review", "error")
+OUTCOME_ORDER = ("pass", "fail", "review", "error", "manual", "not_applicable")
 
 
 def _environment() -> Environment:
-    # autoescape everywhere: titles, URLs and excerpts come from pages we do not control
-    return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True))
+    # autoescape everywhere: titles, URLs, excerpts, selectors and HTML snippets come from pages we do not control
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True,
+                                                                                      default_for_string=True))
+    env.tests["http_url"] = is_http_url
+    env.filters["criterion_label"] = charts.criterion_label
+    env.filters["score"] = lambda v: "–" if v is None else f"{v:.2f}"
+    return env
 
 
-def _safe_href(url: str | None) -> str:
-    """Only http(s) URLs become links; a javascript: URL from a hostile page stays text."""
-    return url if url and url.lower().startswith(("http://", "https://")) else "#"
+def is_http_url(url) -> bool:
+    """Only http(s) URLs become links; javascript:, data: and anything else from a hostile page stays text."""
+    return isinstance(url, str) and url.strip().lower().startswith(("http://", "https://")) and url == url.strip()
+
+
+def depth_phrase(depth) -> str:
+    if depth is None:
+        return ""
+    if depth == 0:
+        return "found on the home page"
+    return f"found {depth} click{'s' if depth != 1 else ''} from the home page"
+
+
+def _unique(items) -> list:
+    seen = []
+    for item in items or ():
+        if item not in seen:
+            seen.append(item)
+    return seen
+
+
+def _indicator_view(indicator: dict, gallery: Gallery) -> dict:
+    evidence = [{**e, "depth_phrase": depth_phrase(e.get("click_depth")), "shot": gallery.ref(e.get("screenshot"))}
+                for e in indicator.get("evidence") or ()]
+    searched = indicator.get("searched") or {}
+    unmet = indicator["outcome"] in UNMET
+    return {**indicator, "evidence": evidence, "unmet": unmet,
+            "searched_view": {"pages": searched.get("pages_considered"), "languages": searched.get("languages") or [],
+                              "checks": _unique(searched.get("checks")), "patterns": _unique(searched.get("patterns"))}
+            if unmet and searched else None,
+            "recommendation": recommendation(indicator["id"], indicator.get("criterion")) if unmet else None}
+
+
+def _rows(store: Store, sql: str, run_id: str) -> list[dict]:
+    cur = store.conn.execute(sql, (run_id,))
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r)) for r in cur.fetchall()]
 
 
 def render_report(store: Store, document: dict) -> str:
     run_id = document["run_id"]
-    rows = lambda sql: [dict(zip([d[0] for d in cur.description], r)) for cur in [store.conn.execute(sql, (run_id,))] for r in cur.fetchall()]  # noqa: E731
-    errors = rows("SELECT url, status, error_kind, error FROM pages WHERE run_id = ? AND error_kind IS NOT NULL "
-                  f"ORDER BY error_kind, url LIMIT {MAX_ROWS}")
-    skipped = rows(f"SELECT url, reason, detail FROM skipped WHERE run_id = ? AND reason = 'robots.txt' LIMIT {MAX_ROWS}")
-    pages = rows("SELECT url, title, kind, status, click_depth, rendered, scope FROM pages WHERE run_id = ? "
-                 f"AND error_kind IS NULL ORDER BY scope = 'external', click_depth IS NULL, click_depth, url LIMIT {MAX_ROWS}")
-    screenshot = None
-    shot_path = document["crawl"].get("home_screenshot")
-    if shot_path:
-        screenshot = "data:image/png;base64," + base64.b64encode(store.snapshots.get(shot_path)).decode("ascii")
+    errors = _rows(store, "SELECT url, status, error_kind, error FROM pages WHERE run_id = ? AND error_kind IS NOT NULL "
+                          f"ORDER BY error_kind, url LIMIT {MAX_ROWS}", run_id)
+    skipped = _rows(store, f"SELECT url, reason, detail FROM skipped WHERE run_id = ? AND reason = 'robots.txt' LIMIT {MAX_ROWS}",
+                    run_id)
+    pages = _rows(store, "SELECT url, title, kind, status, click_depth, rendered, scope FROM pages WHERE run_id = ? "
+                         f"AND error_kind IS NULL ORDER BY scope = 'external', click_depth IS NULL, click_depth, url LIMIT {MAX_ROWS}",
+                  run_id)
+    gallery = Gallery(store)
+    home_shot = gallery.ref(document["crawl"].get("home_screenshot"))
+    indicators = [_indicator_view(i, gallery) for i in document["indicators"]]
+    catalogue = rule_catalogue()
+    manual = [{**i, "definition": (catalogue.get(i["id"]) or {}).get("definition") or ""}
+              for i in indicators if i["outcome"] == "manual"]
+    scores = document["scores"]
+    edition = document["edition"]
+    profile = (scores.get("profiles") or {}).get(edition) or {}
+    detail = profile.get("criteria_detail") or {}
+    outcomes = {}
+    for i in indicators:
+        outcomes[i["outcome"]] = outcomes.get(i["outcome"], 0) + 1
     template = _environment().get_template("report.html.j2")
-    return template.render(doc=document, errors=errors, skipped=skipped, pages=pages, screenshot=screenshot,
-                           href=_safe_href, max_rows=MAX_ROWS)
+    return template.render(
+        doc=document, scores=scores, profile=profile, edition=edition,
+        other_profiles={k: p for k, p in (scores.get("profiles") or {}).items() if k != edition},
+        gauge=charts.gauge(scores.get("index"), scores.get("upper_bound"), bool(scores.get("provisional"))),
+        bars=charts.bars(detail) if detail else None,
+        indicators=indicators, manual=manual, a11y=accessibility(store, run_id),
+        outcome_counts=[(o, outcomes[o]) for o in OUTCOME_ORDER if o in outcomes],
+        shots=gallery.shots, home_shot=home_shot,
+        errors=errors, skipped=skipped, pages=pages, max_rows=MAX_ROWS)
 
 
 def write_report(store: Store, document: dict, path: str | Path) -> Path:
