@@ -188,3 +188,26 @@ def test_screenshots_embedded_once_and_thumbnail_opens_full_size(page):
     assert full.bounding_box()["width"] > 3 * thumb_box["width"]
     view.locator("a.close").click()
     view.wait_for(state="hidden")
+
+
+def test_a_run_not_yet_judged_still_renders(report, tmp_path):
+    import shutil
+
+    from egov_audit.result import build_result
+    from egov_audit.store import Store
+    from reports.html import render_report
+    source = report["html"].with_name("broken.db")
+    shutil.copy(source, tmp_path / "crawl.db")
+    shutil.copytree(source.with_name("broken.snapshots"), tmp_path / "crawl.snapshots")
+    conn = sqlite3.connect(tmp_path / "crawl.db")
+    with conn:
+        conn.execute("DELETE FROM verdicts")
+        conn.execute("DELETE FROM evaluations")
+    conn.close()
+    store = Store(tmp_path / "crawl.db")
+    try:
+        html = render_report(store, build_result(store))
+    finally:
+        store.close()
+    assert "No indicator has been judged for this run yet" in html
+    assert 'class="a11y-page"' in html                          # the axe scans are crawl data: still shown
