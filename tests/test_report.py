@@ -211,3 +211,16 @@ def test_a_run_not_yet_judged_still_renders(report, tmp_path):
         store.close()
     assert "No indicator has been judged for this run yet" in html
     assert 'class="a11y-page"' in html                          # the axe scans are crawl data: still shown
+
+
+def test_checklist_prints_alone_when_targeted(page):
+    tab = page["tab"].context.browser.new_page()
+    try:
+        tab.goto(page["url"] + "#checklist")
+        tab.emulate_media(media="print")
+        assert tab.locator("#checklist").is_visible()
+        assert not tab.locator("#indicators").is_visible() and not tab.locator("header").is_visible()
+        tab.goto(page["url"] + "#scores")
+        assert tab.locator("#indicators").is_visible()             # the whole report prints otherwise
+    finally:
+        tab.close()
