@@ -18,13 +18,15 @@ def _cell(text: str) -> str:
 def render(rules: list[Rule]) -> str:
     counts = Counter(r.automation for r in rules)
     losi = [r for r in rules if "losi2024" in r.codes]
+    extra = [r for r in rules if not r.codes]   # supplementary: reported, never scored
     lines = [
         "# Indicator catalogue",
         "",
         "Generated from `rules/` by `egov-audit rules docs --write`; do not edit by hand.",
         "",
-        f"{len(rules)} rules: {len(losi)} LOSI 2024 indicators and {len(rules) - len(losi)} OSI E-Participation "
-        f"indicators scored apart. Automation: {counts['automatic']} automatic, {counts['assisted']} assisted "
+        f"{len(rules)} rules: {len(losi)} LOSI 2024 indicators and {len(rules) - len(losi) - len(extra)} OSI E-Participation "
+        f"indicators scored apart" + (f", and {len(extra)} supplementary (reported, in no index)" if extra else "") +
+        f". Automation: {counts['automatic']} automatic, {counts['assisted']} assisted "
         f"(a crawl finds and judges the evidence; a person confirms), {counts['manual']} manual (listed for a "
         "human assessor, never guessed).",
         "",
@@ -36,7 +38,7 @@ def render(rules: list[Rule]) -> str:
             continue
         lines += [f"## {criterion}", "", "| code | id | indicator | automation | decided by |", "|---|---|---|---|---|"]
         for r in chosen:
-            codes = ", ".join(f"{k} {v}" for k, v in r.codes.items())
+            codes = ", ".join(f"{k} {v}" for k, v in r.codes.items()) or "supplementary"
             how = ", ".join(dict.fromkeys(c.name for c in r.any + r.all)) or _cell(r.manual_reason)
             lines.append(f"| {codes} | `{r.id}` | {_cell(r.title)} | {r.automation} | {how} |")
         lines.append("")
