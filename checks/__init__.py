@@ -4,4 +4,4 @@ and the options a rule gives it, and returns pass / fail / review with evidence.
 Importing this package registers every check in CHECKS.
 """
 from checks.base import CHECKS, CheckResult, Context, register  # noqa: F401
-from checks import text, links, forms, markup, platforms, site, opendata  # noqa: F401,E402  (registration)
+from checks import text, links, forms, markup, platforms, site, opendata, participation, datarequests  # noqa: F401,E402  (registration)

@@ -51,11 +51,11 @@ class Catalogue:
     datasets: list[Dataset]
     software: str = ""
 
-    def summary(self, sectors: list[str]) -> str:
+    def summary(self, sectors: list[str], name: str = "") -> str:
         n = len(self.datasets)
         formats = Counter(f.upper() for d in self.datasets for f in set(d.formats))
         licences = Counter(d.licence for d in self.datasets if d.licence)
-        parts = [f"{self.platform.upper()}{' ' + self.software if self.software else ''}: {self.total} datasets"]
+        parts = [f"{name or self.platform.upper()}{' ' + self.software if self.software else ''}: {self.total} datasets"]
         if n:
             parts.append(f"{round(100 * sum(d.open for d in self.datasets) / n)}% in open formats "
                          f"({', '.join(f'{k} {v}' for k, v in formats.most_common(4))})")
@@ -162,6 +162,9 @@ def _parse_dkan(data) -> tuple[int, list[Dataset]]:
     return _parse_dcat({"dataset": data if isinstance(data, list) else []})
 
 
+API_NAMES = {"socrata": "Discovery API v1", "opendatasoft": "Explore API v2.1", "udata": "API v1",
+             "dkan": "metastore API", "dcat": "DCAT feed"}
+
 PARSERS = {"dkan": _parse_dkan, "ckan": _parse_ckan, "socrata": _parse_socrata, "opendatasoft": _parse_ods, "udata": _parse_udata,
            "dcat": _parse_dcat}
 
@@ -172,8 +175,13 @@ def catalogues(probes: list[dict]) -> tuple[list[Catalogue], list[str]]:
     failures = []
     software: dict[str, str] = {}
     for probe in probes:
+        if probe.get("platform") not in PARSERS:
+            continue   # another kind of probe (dataset requests, participation platforms): judged elsewhere
         if probe.get("error_kind"):
             failures.append(f"{probe['url']}: {probe['error_kind']}")
+            continue
+        if (probe.get("status") or 0) >= 500:
+            failures.append(f"{probe['url']}: HTTP {probe['status']}")   # the server broke: not "no catalogue"
             continue
         if (probe.get("status") or 0) >= 400 or not probe.get("body"):
             continue
@@ -196,6 +204,8 @@ def catalogues(probes: list[dict]) -> tuple[list[Catalogue], list[str]]:
     for catalogue in found.values():
         if catalogue.platform == "ckan":
             catalogue.software = software.get(catalogue.host, "").replace("CKAN ", "").strip()
+        else:
+            catalogue.software = API_NAMES.get(catalogue.platform, "")
     return sorted(found.values(), key=lambda c: -c.total), failures
 
 
@@ -216,9 +226,12 @@ def data_catalogue(site, options, context) -> CheckResult:
     licence (true: most datasets state one), min_complete_share (0–1), sector (one OSI sector), min_sectors."""
     probes = site.artifacts.get("data-api") or []
     found, failures = catalogues(probes)
+    probes = [p for p in probes if p.get("platform") in PARSERS]
     if not found:
         if failures and not any(not p.get("error_kind") for p in probes):
             raise RuntimeError("the data portal's API did not answer: " + "; ".join(failures[:3]))
+        if failures:   # some catalogue API broke (5xx, timeout): absence is not shown, a person must look
+            return CheckResult("review", reason="the data portal's API did not answer, cannot tell: " + "; ".join(failures[:3]))
         asked = sorted({p["host"] for p in probes})
         return CheckResult("fail", reason=("no open data catalogue API answered on " + ", ".join(asked)) if asked
                            else "no data portal was found to ask for its catalogue")
@@ -239,7 +252,8 @@ def data_catalogue(site, options, context) -> CheckResult:
             problems.append(f"no {options['sector']} datasets")
         if len(sectors) < int(options.get("min_sectors", 0)):
             problems.append(f"{len(sectors)} of the six sectors covered")
-        summary = catalogue.summary(sectors)
+        names = {pid: spec.get("name", pid) for pid, spec in (context.data.get("platforms") or {}).items()}
+        summary = catalogue.summary(sectors, names.get(catalogue.platform, ""))
         where = {"portal": "on the portal itself", "satellite": "on the city's data host"}.get(
             site.host_scope(catalogue.host), "on a linked external portal")
         summary = f"{where} {catalogue.host} — {summary}"

@@ -32,10 +32,14 @@ class DataApis:
         head = html[:200_000]
         return any(p.search(head) for p in self.signals)
 
-    def probe_urls(self, url: str) -> list[tuple[str, str]]:
+    def probe_urls(self, url: str, html: str | None = None) -> list[tuple[str, str]]:
+        """(platform, URL) of the probes to send to this page's host. A probe with a `when` pattern is
+        left out when the page is given and does not match it; without the page every probe is sent."""
         parts = urlsplit(url)
         origin = f"{parts.scheme}://{parts.netloc}"
-        return [(p["platform"], origin + p["path"]) for p in self.probes]
+        head = html[:200_000] if html is not None else None
+        return [(p["platform"], origin + p["path"]) for p in self.probes
+                if head is None or not p.get("when") or re.search(p["when"], head)]
 
 
 @lru_cache(maxsize=1)

@@ -272,3 +272,22 @@ def test_data_catalogue_from_ckan_and_dkan_answers_says_where_it_was_found():
                                    "error_kind": "timeout", "error": "took too long", "body": ""}]
     with pytest.raises(RuntimeError):   # a portal that does not answer is an error, never a fail
         CHECKS["data-catalogue"].run(site, {}, ctx)
+
+
+def test_supplementary_rule_is_reported_but_in_no_scored_profile():
+    from egov_audit.rules import load_rules
+    from egov_audit.scoring import editions, in_profile
+    [rule] = [r for r in load_rules() if r.id == "accessibility-statement"]
+    assert rule.codes == {} and rule.raw.get("supplementary") is True
+    assert not any(in_profile(p, rule.codes, rule.criterion) for p in editions()["profiles"].values())
+
+
+def test_data_probes_follow_the_page_when_it_is_given():
+    from crawler import dataprobe
+    apis = dataprobe.load()
+    shell = '<link rel="preload" href="/larsseit-light.woff2" as="font"><div class="app-loading-container"></div>'
+    assert apis.suspect_page(shell)
+    platforms = {p for p, _ in apis.probe_urls("https://speak.city.example/en/", shell)}
+    assert "govocal" in platforms and "ckan-datarequests" not in platforms
+    everything = {p for p, _ in apis.probe_urls("https://datos.city.example/")}   # no page: every probe
+    assert {"govocal", "ckan-datarequests", "socrata", "opendatasoft"} <= everything
