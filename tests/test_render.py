@@ -25,6 +25,10 @@ def test_auto_renders_shell_and_follows_script_links(tmp_path):
     shot = conn.execute("SELECT s.path FROM pages p JOIN snapshots s ON s.hash = p.screenshot_hash WHERE p.url = ?",
                         (site.url("/"),)).fetchone()
     assert shot and (db.with_name("auto.snapshots") / shot[0]).read_bytes()[:4] == b"\x89PNG"
+    # every rendered page keeps its screenshot (evidence found on it shows it), not only the home page
+    unshot = conn.execute("SELECT url FROM pages WHERE rendered = 1 AND screenshot_hash IS NULL").fetchall()
+    assert not unshot
+    assert conn.execute("SELECT screenshot_hash FROM pages WHERE url = ?", (site.url("/app/"),)).fetchone()[0]
 
 
 def test_never_mode_does_not_render(tmp_path):

@@ -94,11 +94,12 @@ class PortalSpider(scrapy.Spider):
         return canonicalize_url(url, keep_fragments=False)
 
     def _request(self, url: str, *, scope: str, depth: int, via: str, priority: int,
-                 kind: str = "page", render_page: bool = False, screenshot: bool = False,
+                 kind: str = "page", render_page: bool = False, screenshot: bool = True,
                  dont_filter: bool = False, axe: bool = False) -> scrapy.Request:
         meta = {"egov": {"url": url, "scope": scope, "depth": depth, "via": via, "kind": kind,
                          "render_of": url if render_page and dont_filter else None}}
         if render_page:
+            # every rendered page keeps a screenshot: it is what a reviewer sees next to the evidence
             meta.update(render.render_meta(screenshot, axe))
         callback = {"page": self.parse_page, "robots": self.parse_robots, "sitemap": self.parse_sitemap,
                     "data-api": self.parse_data_api}[kind]
@@ -145,7 +146,7 @@ class PortalSpider(scrapy.Spider):
         self.seen.add(self._key(self.start_url))
         always = self.render_mode == "always"
         yield self._request(self.start_url, scope="portal", depth=0, via="start", priority=HOME_PRIORITY,
-                            render_page=always, screenshot=always, axe=always and self.axe_pages > 0)
+                            render_page=always, axe=always and self.axe_pages > 0)
         for url, kind in ((urljoin(self.start_url, "/robots.txt"), "robots"),
                           (urljoin(self.start_url, "/sitemap.xml"), "sitemap")):
             self.seen.add(self._key(url))
@@ -161,7 +162,7 @@ class PortalSpider(scrapy.Spider):
         for url, depth in (self.resume.unrendered if self.render_mode != "never" else ()):
             yield self._request(url, scope=self.resume.scopes.get(url, "portal"), depth=depth, via="link",
                                 priority=HOME_PRIORITY if url == self.start_url else 50,
-                                render_page=True, screenshot=url == self.start_url, dont_filter=True)
+                                render_page=True, dont_filter=True)
         for from_url, to_url, anchor, position, from_depth, from_scope in self.resume.pending_links:
             if position == "sitemap":
                 self.sitemap_reserve.append(to_url)
@@ -254,7 +255,7 @@ class PortalSpider(scrapy.Spider):
             if needs_render or is_home:   # the home page is always rendered once, and screenshotted
                 yield self._request(meta["url"], scope=item["scope"], depth=meta["depth"], via=meta["via"],
                                     priority=HOME_PRIORITY if is_home else self._priority(meta["url"], "", "body", meta["depth"]) + 40,
-                                    render_page=True, screenshot=is_home, dont_filter=True,
+                                    render_page=True, dont_filter=True,
                                     axe=is_home and self.axe_pages > 0)
 
     def _accessibility(self, response, facts, meta, scope):
