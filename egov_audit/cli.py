@@ -183,7 +183,7 @@ def rules_list(criterion: Optional[str] = typer.Option(None, "--criterion", help
     for r in load_rules():
         if criterion and r.criterion != criterion:
             continue
-        code = r.codes.get("losi2024") or "osi " + r.codes.get("osi2024", "")
+        code = r.codes.get("losi2024") or (f"osi {r.codes['osi2024']}" if "osi2024" in r.codes else "suppl.")
         print(f"{code:<8}\t{r.id:<40}\t{r.automation:<9}\t{r.title}")
 
 

@@ -45,8 +45,6 @@ class Rule:
     all: list[CheckCall] = field(default_factory=list)
     none: list[CheckCall] = field(default_factory=list)
     manual_reason: str = ""
-    recommendation: str = ""
-    toolkit_url: str = ""
     raw: dict = field(default_factory=dict)
 
 
@@ -105,8 +103,7 @@ def load_rule(path: Path) -> Rule:
         scope=tuple(data.get("scope") or ("portal", "satellite")), kinds=tuple(data.get("kinds") or ("html", "pdf")),
         min_confidence=data.get("min_confidence_for_pass", "medium"),
         any=_compile_calls(data.get("any"), path), all=_compile_calls(data.get("all"), path),
-        none=_compile_calls(data.get("none"), path), manual_reason=data.get("manual_reason", ""),
-        recommendation=data.get("recommendation", ""), toolkit_url=data.get("toolkit_url", ""), raw=data)
+        none=_compile_calls(data.get("none"), path), manual_reason=data.get("manual_reason", ""), raw=data)
     _inherit_link_exclusions(rule)
     return rule
 
