@@ -38,8 +38,26 @@ class DataApis:
         parts = urlsplit(url)
         origin = f"{parts.scheme}://{parts.netloc}"
         head = html[:200_000] if html is not None else None
-        return [(p["platform"], origin + p["path"]) for p in self.probes
-                if head is None or not p.get("when") or re.search(p["when"], head)]
+        return [(p["platform"], origin + p["path"]) for p in self.probes if not p.get("after")
+                and (head is None or not p.get("when") or re.search(p["when"], head))]
+
+    def followups(self, platform: str | None, url: str, status: int, body: str) -> list[tuple[str, str]]:
+        """Probes to send after ``platform``'s probe answered at ``url``: only when it answered as that
+        platform does (a JSON success), so a CKAN extension is only asked of a CKAN."""
+        if not platform or status != 200 or not _json_success(body):
+            return []
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        return [(p["platform"], origin + p["path"]) for p in self.probes if p.get("after") == platform]
+
+
+def _json_success(body: str) -> bool:
+    import json
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return False
+    return isinstance(data, dict) and data.get("success") is True
 
 
 @lru_cache(maxsize=1)

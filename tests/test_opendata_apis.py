@@ -99,3 +99,18 @@ def test_go_vocal_budgeting_phase_credits_participatory_budgeting(tmp_path):
         assert result.outcome == "pass", (rule_id, result.reason)
         assert "Green Streets 2026" in result.evidence[0]["excerpt"]
         assert "budgeting" in result.evidence[0]["excerpt"]
+
+
+def test_extension_probes_follow_only_a_real_ckan_answer():
+    from crawler import dataprobe
+    apis = dataprobe.load()
+    url = "https://datos.city.example/api/3/action/status_show"
+    assert not any(p == "ckan-datarequests" for p, _ in apis.probe_urls("https://datos.city.example/"))
+    followups = apis.followups("ckan", url, 200, '{"success": true, "result": {"ckan_version": "2.10.4"}}')
+    assert {u for _, u in followups} == {"https://datos.city.example/api/3/action/datarequest_index",
+                                          "https://datos.city.example/api/3/action/list_datarequests"}
+    # a soft-404 HTML page, an error answer or another platform's probe asks nothing more
+    assert apis.followups("ckan", url, 200, "<html>Not found</html>") == []
+    assert apis.followups("ckan", url, 500, '{"success": true}') == []
+    assert apis.followups("ckan", url, 200, '{"success": false}') == []
+    assert apis.followups("socrata", url, 200, '{"success": true}') == []

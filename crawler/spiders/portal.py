@@ -81,6 +81,7 @@ class PortalSpider(scrapy.Spider):
         self.axe_requested: set[str] = set()
         self.data_apis = dataprobe.load()
         self.data_probed: set[str] = set()   # hosts whose catalogue APIs were asked   # a resumed run already probed (or had no form)
+        self.data_followed_up: set[tuple] = set()   # (host, platform) whose follow-up probes were sent
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -290,7 +291,7 @@ class PortalSpider(scrapy.Spider):
         if not (self.data_apis.suspect_host(url) or self.data_apis.suspect_page(html)):
             return
         self.data_probed.add(host)
-        for platform, probe_url in self.data_apis.probe_urls(url):
+        for platform, probe_url in self.data_apis.probe_urls(url, html):   # platform-specific probes only where the page shows it
             request = self._request(probe_url, scope=self.scope.kind(probe_url), depth=1, via="data-api",
                                     priority=HOME_PRIORITY - 4, kind="data-api")
             request.meta["egov"]["platform"] = platform
@@ -307,6 +308,16 @@ class PortalSpider(scrapy.Spider):
             "final_url": response.url, "status": response.status,
             "content_type": media_type(response.headers.get(b"Content-Type")),
             "body": body[:dataprobe.MAX_BODY], "truncated": len(body) > dataprobe.MAX_BODY}}
+        key = (host_of(response.url), meta.get("platform"))
+        if key not in self.data_followed_up:
+            followups = self.data_apis.followups(meta.get("platform"), response.url, response.status, body)
+            if followups:
+                self.data_followed_up.add(key)
+            for platform, probe_url in followups:
+                request = self._request(probe_url, scope=self.scope.kind(probe_url), depth=1, via="data-api",
+                                        priority=HOME_PRIORITY - 4, kind="data-api")
+                request.meta["egov"]["platform"] = platform
+                yield request
 
     def _search_probe(self, html: str, base_url: str):
         """LOSI #206 is verified by a one-word search: submit the home page's search form once."""
