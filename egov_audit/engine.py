@@ -35,6 +35,7 @@ class Hit:
     outcome: str                       # pass | review
     evidence: list[dict]
     reason: str = ""
+    notes: tuple = ()                  # why other checks could not decide (shown when the verdict is review)
 
 
 class CheckFailed(Exception):
@@ -75,11 +76,13 @@ def _judge_page(rule: Rule, page, site: Site, context: Context, cache: dict) -> 
             outcome = "review"
             reasons.append(result.reason)
     if rule.any:
-        best = None
+        best, notes = None, []
         for call in rule.any:
             result = _run(call, site if call.site else page, context, cache)
             if result.outcome == "fail":
                 continue
+            if result.outcome == "review" and result.reason:
+                notes.append(result.reason)
             rank = (result.outcome == "pass", CONFIDENCE_RANK[call.confidence])
             if best is None or rank > best[0]:
                 best = (rank, call, result)
@@ -91,7 +94,10 @@ def _judge_page(rule: Rule, page, site: Site, context: Context, cache: dict) -> 
         if result.outcome == "review":
             outcome = "review"
             reasons.append(result.reason)
-    return Hit(page, confidence, outcome, evidence, "; ".join(r for r in reasons if r))
+    else:
+        notes = []
+    reason = "; ".join(r for r in reasons if r)
+    return Hit(page, confidence, outcome, evidence, reason, tuple(n for n in notes if n != reason))
 
 
 def _searched(rule: Rule, pages: list) -> dict:
@@ -139,7 +145,12 @@ def judge(rule: Rule, site: Site, context: Context, cache: dict | None = None) -
     evidence = [{**item, "confidence": hit.confidence} for _, hit, item in ranked[:MAX_EVIDENCE]]
     if best.outcome == "pass" and CONFIDENCE_RANK[best.confidence] >= CONFIDENCE_RANK[rule.min_confidence]:
         return Verdict(rule, "pass", best.confidence, "", evidence, searched)
-    reason = best.reason or (f"only {best.confidence}-confidence evidence (a {rule.min_confidence} one is needed to pass)")
+    # a check that said why it could not decide (e.g. "the catalogue API answered HTTP 500") explains the
+    # review better than the confidence bar, even when a weaker keyword hit ranked first
+    explained = list(dict.fromkeys([h.reason for h in hits if h.outcome == "review" and h.reason]
+                                   + [n for h in hits for n in h.notes]))
+    lead = best.reason or f"only {best.confidence}-confidence evidence (a {rule.min_confidence} one is needed to pass)"
+    reason = "; ".join([lead] + [r for r in explained if r != lead][:2])
     return Verdict(rule, "review", best.confidence, reason, evidence, searched)
 
 

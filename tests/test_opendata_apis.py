@@ -79,6 +79,7 @@ def test_a_catalogue_api_answering_500_is_review_never_fail(tmp_path):
     assert any(p.get("status") == 500 for p in site.artifacts["data-api"])
     result = verdict(site, "open-data-portal")
     assert result.outcome in ("review", "error"), (result.outcome, result.reason)
+    assert "HTTP 500" in result.reason     # the verdict says why, even when a weaker keyword hit ranked first
     check = CHECKS["data-catalogue"].run(site, {}, Context(audit_date=AUDIT_DATE, data=load_data(), site=site))
     assert check.outcome == "review" and "did not answer" in check.reason and "HTTP 500" in check.reason
 
