@@ -117,22 +117,27 @@ def finish(store, result, out: Path) -> list[dict]:
     return ranked
 
 
+# Options shared by batch and monitor (a monitor run is a batch plus a comparison).
+TARGETS_ARG = typer.Argument(..., help="CSV with columns name, country, url (optional: languages, extra_hosts, level)")
+DB_OPT = typer.Option(None, "--db", help="audit database (default: <targets>.db)")
+OUT_OPT = typer.Option(None, "--out", help="folder for reports and exports (default: <targets>-results/)")
+WORKERS_OPT = typer.Option(4, "--workers", help="portals audited at the same time (never two of one host)")
+FAST_OPT = typer.Option(False, "--fast/--polite", help="--fast: no politeness delays, loopback only")
+RENDER_OPT = typer.Option("auto", "--render", help="auto | always | never")
+PAGES_OPT = typer.Option(300, "--max-pages", help="page budget per portal")
+SAT_OPT = typer.Option(25, "--satellite-pages", help="page budget per satellite host")
+AXE_OPT = typer.Option(5, "--axe-pages", help="pages scanned with axe-core per portal (0: none)")
+TIMEOUT_OPT = typer.Option(30, "--timeout", help="seconds before a request is a timeout error")
+DATE_OPT = typer.Option(None, "--audit-date", help="YYYY-MM-DD for recency judgements")
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
-    def batch(targets: Path = typer.Argument(..., help="CSV with columns name, country, url (optional: languages, "
-                                                       "extra_hosts, level)"),
-              db: Optional[Path] = typer.Option(None, "--db", help="audit database (default: <targets>.db)"),
-              out: Optional[Path] = typer.Option(None, "--out", help="folder for reports and exports "
-                                                                     "(default: <targets>-results/)"),
-              workers: int = typer.Option(4, "--workers", help="portals audited at the same time (never two of one host)"),
-              fast: bool = typer.Option(False, "--fast/--polite", help="--fast: no politeness delays, loopback only"),
-              render: str = typer.Option("auto", "--render", help="auto | always | never"),
-              max_pages: int = typer.Option(300, "--max-pages", help="page budget per portal"),
-              satellite_pages: int = typer.Option(25, "--satellite-pages", help="page budget per satellite host"),
-              axe_pages: int = typer.Option(5, "--axe-pages", help="pages scanned with axe-core per portal (0: none)"),
-              timeout: int = typer.Option(30, "--timeout", help="seconds before a request is a timeout error"),
+    def batch(targets: Path = TARGETS_ARG, db: Optional[Path] = DB_OPT, out: Optional[Path] = OUT_OPT,
+              workers: int = WORKERS_OPT, fast: bool = FAST_OPT, render: str = RENDER_OPT, max_pages: int = PAGES_OPT,
+              satellite_pages: int = SAT_OPT, axe_pages: int = AXE_OPT, timeout: int = TIMEOUT_OPT,
               delay: Optional[float] = typer.Option(None, "--delay", help="seconds between requests to one host"),
-              audit_date: Optional[str] = typer.Option(None, "--audit-date", help="YYYY-MM-DD for recency judgements"),
+              audit_date: Optional[str] = DATE_OPT,
               new: bool = typer.Option(False, "--new", help="start a new batch instead of resuming this one")):
         """Audit every portal in a targets CSV, in parallel across hosts; rank them and export the results.
 

@@ -7,13 +7,12 @@ from typing import Optional
 
 import typer
 
+from egov_audit.commands.batch import (AXE_OPT, DATE_OPT, DB_OPT, FAST_OPT, OUT_OPT, PAGES_OPT, RENDER_OPT, SAT_OPT,
+                                       TARGETS_ARG, TIMEOUT_OPT, WORKERS_OPT)
 
 def register(app: typer.Typer) -> None:
     @app.command()
-    def monitor(targets: Path = typer.Argument(..., help="CSV with columns name, country, url (as for batch)"),
-                db: Optional[Path] = typer.Option(None, "--db", help="audit database kept between runs "
-                                                                     "(default: <targets>.db)"),
-                out: Optional[Path] = typer.Option(None, "--out", help="folder for reports, exports and summaries"),
+    def monitor(targets: Path = TARGETS_ARG, db: Optional[Path] = DB_OPT, out: Optional[Path] = OUT_OPT,
                 max_regressions: int = typer.Option(0, "--max-regressions",
                                                     help="alert when a portal lost more indicators than this"),
                 max_score_drop: Optional[float] = typer.Option(None, "--max-score-drop",
@@ -21,14 +20,9 @@ def register(app: typer.Typer) -> None:
                                                                     "(e.g. 0.05)"),
                 webhook: Optional[str] = typer.Option(None, "--webhook", help="POST the JSON summary to this URL"),
                 summary_json: Optional[Path] = typer.Option(None, "--summary", help="also write the JSON summary here"),
-                workers: int = typer.Option(4, "--workers", help="portals audited at the same time"),
-                fast: bool = typer.Option(False, "--fast/--polite", help="--fast: no politeness delays, loopback only"),
-                render: str = typer.Option("auto", "--render", help="auto | always | never"),
-                max_pages: int = typer.Option(300, "--max-pages", help="page budget per portal"),
-                satellite_pages: int = typer.Option(25, "--satellite-pages", help="page budget per satellite host"),
-                axe_pages: int = typer.Option(5, "--axe-pages", help="pages scanned with axe-core (0: none)"),
-                timeout: int = typer.Option(30, "--timeout", help="seconds before a request is a timeout error"),
-                audit_date: Optional[str] = typer.Option(None, "--audit-date", help="YYYY-MM-DD for recency")):
+                workers: int = WORKERS_OPT, fast: bool = FAST_OPT, render: str = RENDER_OPT,
+                max_pages: int = PAGES_OPT, satellite_pages: int = SAT_OPT, axe_pages: int = AXE_OPT,
+                timeout: int = TIMEOUT_OPT, audit_date: Optional[str] = DATE_OPT):
         """Audit every portal again, compare each with its previous run, print a summary and alert.
 
         Exit status: 0 no regression; 1 some portal lost indicators (or its index fell) beyond the thresholds;
