@@ -189,7 +189,7 @@ def _safe_name(text: str) -> str:
 def write_json(documents: list[dict], path: Path) -> list[Path]:
     from egov_audit.result import validate_result
     for d in documents:
-        validate_result({k: v for k, v in d.items() if k != "target"})
+        validate_result(d)
     body = documents[0] if len(documents) == 1 else {"results": documents}
     path.write_text(json.dumps(body, indent=2, ensure_ascii=False), encoding="utf-8")
     return [path]
