@@ -159,8 +159,8 @@ def questionnaire_rows(document: dict, definitions: dict[str, str]) -> list[dict
 
 
 def rule_definitions() -> dict[str, str]:
-    from egov_audit.rules import load_rules
-    return {r.id: " ".join(r.definition.split()) for r in load_rules()}
+    from egov_audit.rules import rule_catalogue
+    return {rule_id: " ".join((entry.get("definition") or "").split()) for rule_id, entry in rule_catalogue().items()}
 
 
 def ranking(documents: list[dict]) -> list[dict]:

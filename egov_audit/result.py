@@ -62,17 +62,8 @@ def build_result(store: Store, run_id: str | None = None) -> dict:
 
 def _rule_titles() -> dict[str, str]:
     """Titles from the rule files (a verdict of a rule since removed keeps its id as title)."""
-    import yaml
-
-    from egov_audit.rules import rule_files
-    titles = {}
-    for path in rule_files():
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-            titles[data.get("id", path.stem)] = data.get("title", path.stem)
-        except (OSError, yaml.YAMLError):
-            continue
-    return titles
+    from egov_audit.rules import rule_catalogue
+    return {rule_id: entry.get("title") or rule_id for rule_id, entry in rule_catalogue().items()}
 
 
 def validate_result(document: dict) -> None:

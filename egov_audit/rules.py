@@ -122,6 +122,24 @@ def load_rules(rules_dir: Path = RULES_DIR) -> list[Rule]:
     return rules
 
 
+@lru_cache(maxsize=4)
+def rule_catalogue(rules_dir: Path = RULES_DIR) -> dict[str, dict]:
+    """id → {title, definition, codes, criterion, automation}: what reports and exports show beside a verdict.
+
+    Tolerant on purpose: a broken rule file is reported by the loader when judging, not by a report of
+    verdicts already stored.
+    """
+    catalogue = {}
+    for path in rule_files(rules_dir):
+        try:
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER) or {}
+        except (OSError, yaml.YAMLError):
+            continue
+        catalogue[data.get("id", path.stem)] = {k: data.get(k) for k in ("title", "definition", "codes", "criterion",
+                                                                         "automation")}
+    return catalogue
+
+
 def load_data(rules_dir: Path = RULES_DIR) -> dict:
     """rules/_data/<name>.yaml → {name: parsed}: platform signatures, host lists."""
     return {p.stem: yaml.safe_load(p.read_text(encoding="utf-8")) or {}

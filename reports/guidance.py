@@ -7,17 +7,14 @@ from pathlib import Path
 
 import yaml
 
-from egov_audit.paths import RULES_DIR
-from egov_audit.rules import rule_files
+from egov_audit.rules import YAML_LOADER, rule_catalogue  # noqa: F401  (reports read the catalogue through here)
 
 RECOMMENDATIONS = Path(__file__).parent / "data" / "recommendations.yaml"
-# libyaml when present: the rule files are long keyword lists and the pure-Python parser takes seconds
-LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @lru_cache(maxsize=1)
 def recommendations_data() -> dict:
-    return yaml.safe_load(RECOMMENDATIONS.read_text(encoding="utf-8")) or {}
+    return yaml.load(RECOMMENDATIONS.read_text(encoding="utf-8"), Loader=YAML_LOADER) or {}
 
 
 def recommendation(rule_id: str, criterion: str | None) -> dict | None:
@@ -31,16 +28,3 @@ def recommendation(rule_id: str, criterion: str | None) -> dict | None:
     source_key = entry.get("source") or (data.get("criteria") or {}).get(criterion) or data.get("default_source")
     source = (data.get("sources") or {}).get(source_key) or {}
     return {"text": " ".join(str(entry["text"]).split()), "source": source.get("title", ""), "url": source.get("url", "")}
-
-
-@lru_cache(maxsize=4)
-def rule_catalogue(rules_dir: Path = RULES_DIR) -> dict[str, dict]:
-    """id → {title, definition, codes, criterion, automation} from the rule files."""
-    catalogue = {}
-    for path in rule_files(rules_dir):
-        try:
-            data = yaml.load(path.read_text(encoding="utf-8"), Loader=LOADER) or {}
-        except (OSError, yaml.YAMLError):
-            continue   # a broken rule file is reported by the rule loader, not by the report
-        catalogue[data.get("id", path.stem)] = {k: data.get(k) for k in ("title", "definition", "codes", "criterion", "automation")}
-    return catalogue

@@ -14,7 +14,8 @@ from egov_audit import fixtureserver
 from egov_audit.paths import FIXTURES_DIR, REPO_ROOT
 from egov_audit.rules import rule_files
 from reports.a11y import success_criteria
-from reports.guidance import LOADER, RECOMMENDATIONS, recommendation
+from egov_audit.rules import YAML_LOADER as LOADER
+from reports.guidance import RECOMMENDATIONS, recommendation
 from reports.html import depth_phrase, is_http_url
 
 ARTIFACTS = REPO_ROOT / "tests" / "artifacts"
