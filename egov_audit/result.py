@@ -68,7 +68,15 @@ def _rule_titles() -> dict[str, str]:
 
 def validate_result(document: dict) -> None:
     """Raises jsonschema.ValidationError when the document breaks the published contract."""
-    jsonschema.validate(document, result_schema())
+    _validator().validate(document)
+
+
+@lru_cache(maxsize=1)
+def _validator():
+    schema = result_schema()
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)
 
 
 def write_result(document: dict, path: str | Path) -> Path:
