@@ -142,7 +142,15 @@ def judge(rule: Rule, site: Site, context: Context, cache: dict | None = None) -
     # the best hits first, two items each, so evidence spans pages; then fill up from what is left
     ranked = [(i, hit, item) for hit in hits for i, item in enumerate(hit.evidence)]
     ranked.sort(key=lambda entry: entry[0] >= 2)
-    evidence = [{**item, "confidence": hit.confidence} for _, hit, item in ranked[:MAX_EVIDENCE]]
+    evidence, seen = [], set()
+    for _, hit, item in ranked:
+        key = (item.get("url"), item.get("excerpt"), item.get("selector"))
+        if key in seen:
+            continue   # a site-wide finding (a catalogue API answer) backs every page hit: show it once
+        seen.add(key)
+        evidence.append({**item, "confidence": hit.confidence})
+        if len(evidence) == MAX_EVIDENCE:
+            break
     if best.outcome == "pass" and CONFIDENCE_RANK[best.confidence] >= CONFIDENCE_RANK[rule.min_confidence]:
         return Verdict(rule, "pass", best.confidence, "", evidence, searched)
     # a check that said why it could not decide (e.g. "the catalogue API answered HTTP 500") explains the
