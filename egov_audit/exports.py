@@ -103,24 +103,28 @@ def long_rows(documents: list[dict]) -> list[dict]:
     return rows
 
 
+def _code(i: dict) -> str:
+    return i["codes"].get("losi2024") or ("OSI " + i["codes"]["osi2024"] if "osi2024" in i["codes"] else i["id"])
+
+
+def _code_order(i: dict) -> tuple:
+    """LOSI codes in number order (#201, #202 … #225a, #225b), then OSI codes, then unscored rules."""
+    code = _code(i)
+    number = re.search(r"\d+", code)
+    return (code.startswith("OSI"), number is None, int(number.group()) if number else 0, code, i["id"])
+
+
 def matrix_columns(documents: list[dict]) -> list[tuple[str, str]]:
     """(column name, indicator id) in catalogue order: the UN code, or code + id where a code is shared."""
     seen: dict[str, dict] = {}
     for d in documents:
         for i in d["indicators"]:
             seen.setdefault(i["id"], i)
-    def code_of(i):
-        return i["codes"].get("losi2024") or ("OSI " + i["codes"]["osi2024"] if "osi2024" in i["codes"] else i["id"])
     counts: dict[str, int] = {}
     for i in seen.values():
-        counts[code_of(i)] = counts.get(code_of(i), 0) + 1
-
-    def order(i):
-        code = code_of(i)
-        number = re.search(r"\d+", code)
-        return (code.startswith("OSI"), int(number.group()) if number else 10**6, code, i["id"])
-    return [(code_of(i) if counts[code_of(i)] == 1 else f"{code_of(i)} {i['id']}", i["id"])
-            for i in sorted(seen.values(), key=order)]
+        counts[_code(i)] = counts.get(_code(i), 0) + 1
+    return [(_code(i) if counts[_code(i)] == 1 else f"{_code(i)} {i['id']}", i["id"])
+            for i in sorted(seen.values(), key=_code_order)]
 
 
 def matrix_rows(documents: list[dict]) -> tuple[list[str], list[dict]]:
@@ -143,8 +147,8 @@ def matrix_rows(documents: list[dict]) -> tuple[list[str], list[dict]]:
 def questionnaire_rows(document: dict, definitions: dict[str, str]) -> list[dict]:
     """The assessor's sheet: our answer and evidence pre-filled, two empty columns for the human."""
     rows = []
-    for i in document["indicators"]:
-        code = i["codes"].get("losi2024") or ("OSI " + i["codes"].get("osi2024", ""))
+    for i in sorted(document["indicators"], key=_code_order):   # the order of the UN questionnaire
+        code = _code(i)
         first = i["evidence"][0] if i["evidence"] else {}
         note = i["reason"]
         if i["outcome"] == "fail" and i.get("searched"):
