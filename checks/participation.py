@@ -98,8 +98,9 @@ def participation_api(site, options, context) -> CheckResult:
     if old:
         return CheckResult("fail", reason="only budgeting phases older than {} years on the Go Vocal API ({})".format(
             recency, ", ".join(sorted({str(y) for _, _, y in old}))))
-    if broken:
-        return CheckResult("fail", reason="the Go Vocal API did not answer: " + "; ".join(broken[:2]))
+    if broken and not answered:
+        # the platform was recognised (that is why it was asked) but could not be checked: can't tell, not absent
+        return CheckResult("review", reason="the Go Vocal API did not answer: " + "; ".join(broken[:2]))
     return CheckResult("fail", reason="no Go Vocal project with a budgeting phase" if answered else "")
 
 

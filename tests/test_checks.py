@@ -292,3 +292,20 @@ def test_data_probes_follow_the_page_when_it_is_given():
     everything = {p for p, _ in apis.probe_urls("https://datos.city.example/")}   # no page: every first probe
     assert {"govocal", "socrata", "opendatasoft", "ckan"} <= everything
     assert "ckan-datarequests" not in everything      # a follow-up: only after a real CKAN answer
+
+
+def test_participation_api_that_does_not_answer_is_review_not_fail():
+    from checks import CHECKS, Context
+    from egov_audit.site import MemorySite
+    probe = {"platform": "govocal", "url": "https://speak.city.example/web_api/v1/projects", "status": 503,
+             "body": "Service Unavailable", "host": "speak.city.example"}
+    context = Context(audit_date=date(2026, 11, 22), data={})
+    result = CHECKS["participation-api"].run(MemorySite([], {"data-api": [probe]}), {"recency_years": 5}, context)
+    assert result.outcome == "review" and "HTTP 503" in result.reason
+    answer = ('{"data": [{"id": "p1", "type": "project", "attributes": {"title_multiloc": {"en": "Budget 2019"}},'
+              ' "relationships": {"current_phase": {"data": {"id": "ph1", "type": "phase"}}}}],'
+              ' "included": [{"id": "ph1", "type": "phase", "attributes": {"participation_method": "voting",'
+              ' "voting_method": "budgeting", "start_at": "2019-03-01", "end_at": "2019-04-01"}}]}')
+    old = CHECKS["participation-api"].run(MemorySite([], {"data-api": [{**probe, "status": 200, "body": answer}]}),
+                                          {"recency_years": 5}, context)
+    assert old.outcome == "fail" and "2019" in old.reason
