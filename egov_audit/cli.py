@@ -17,6 +17,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=N
                   help="Audit government web portals against the UN DESA LOSI / OSI e-government indicators.")
 console = Console(stderr=True)
 
+DEMO_PORT = 8765
 RENDER_HELP = "auto: render pages whose HTML is an application shell (and the home page once); always; never"
 
 
@@ -240,7 +241,11 @@ def demo(out: Path = typer.Option(Path("demo-output"), "--out", help="folder for
     Example: egov-audit demo --out demo-output
     """
     from egov_audit import fixtureserver
-    site = fixtureserver.start(FIXTURES_DIR / "demo-city")
+    try:
+        # the same address every time when it is free, so runs of the demo are one portal's history (diff works)
+        site = fixtureserver.start(FIXTURES_DIR / "demo-city", DEMO_PORT)
+    except OSError:
+        site = fixtureserver.start(FIXTURES_DIR / "demo-city")
     try:
         console.print(f"serving the demo portal at {site.url('/')}")
         out.mkdir(parents=True, exist_ok=True)

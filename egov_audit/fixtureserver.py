@@ -224,7 +224,11 @@ def start(site_dir: str | Path, port: int = 0) -> FixtureSite:
     port = port or free_port([h.address for h in hosts.values()])
     site = FixtureSite(site_dir, port, hosts)
     for host in hosts.values():
-        server = ThreadingHTTPServer((host.address, port), _handler_for(site, host))
+        try:
+            server = ThreadingHTTPServer((host.address, port), _handler_for(site, host))
+        except OSError:
+            site.stop()   # a port taken on one address: release the others before failing
+            raise
         server.daemon_threads = True
         threading.Thread(target=server.serve_forever, daemon=True, name=f"fixture-{host.name}").start()
         site.servers.append(server)
