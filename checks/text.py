@@ -153,15 +153,36 @@ YEAR = re.compile(r"(?<!\d)(19[89]\d|20\d\d)(?!\d)")
 COPYRIGHT = re.compile(r"(©|\(c\)|copyright|derechos|direitos|droits|urheberrecht|版权|حقوق)", re.I)
 
 
+# A page's "last updated" stamp dates the page, not the process it describes (folded text: no accents).
+UPDATED = re.compile(r"(\bstand:|last (updated|modified|reviewed)|page updated|updated on|zuletzt (aktualisiert|geandert|bearbeitet)"
+                     r"|letzte (aktualisierung|anderung)|ultima (actualizacion|modificacion|atualizacao)|actualizado el|atualizado em"
+                     r"|mis a jour|mise a jour|обновлено|дата (изменения|обновления)|последнее изменение|更新时间|更新日期|最后更新"
+                     r"|اخر تحديث|تاريخ التحديث)")
+# Years written another way: Chinese numerals before 年 (二〇二五年), Hijri years (١٤٤٦هـ; Eastern Arabic digits are
+# folded to ASCII) converted to the Gregorian year in which the Hijri year mostly falls.
+ZH_YEAR = re.compile(r"([〇零一二三四五六七八九]{4})\s*年")
+ZH_DIGITS = str.maketrans("〇零一二三四五六七八九", "00123456789")
+HIJRI_YEAR = re.compile(r"(?<!\d)(1[34]\d\d)\s*ه(?![\u0621-\u064a])")   # not 1450 هكتار (hectares)
+
+
+def _dated_years(text: str, lo: int, hi: int):
+    for m in YEAR.finditer(text, lo, hi):
+        yield m.start(), int(m.group(1))
+    for m in ZH_YEAR.finditer(text, lo, hi):
+        yield m.start(), int(m.group(1).translate(ZH_DIGITS))
+    for m in HIJRI_YEAR.finditer(text, lo, hi):
+        yield m.start(), int(int(m.group(1)) * 0.970229 + 621.5643)
+
+
 def years_near(text: str, start: int, end: int, window: int) -> list[int]:
-    """Years written near a match (a copyright line's year is not a date of the feature)."""
+    """Years written near a match (a copyright line's or a "last updated" stamp's year is not a date of the feature)."""
     lo, hi = max(0, start - window), min(len(text), end + window)
     years = []
-    for m in YEAR.finditer(text, lo, hi):
-        before = text[max(0, m.start() - 25):m.start()]
-        if COPYRIGHT.search(before):
+    for at, year in _dated_years(text, lo, hi):
+        if COPYRIGHT.search(text[max(0, at - 25):at]) or UPDATED.search(text[max(0, at - 40):at]):
             continue
-        years.append(int(m.group(1)))
+        if 1980 <= year <= 2099:
+            years.append(year)
     return years
 
 

@@ -309,3 +309,13 @@ def test_participation_api_that_does_not_answer_is_review_not_fail():
     old = CHECKS["participation-api"].run(MemorySite([], {"data-api": [{**probe, "status": 200, "body": answer}]}),
                                           {"recency_years": 5}, context)
     assert old.outcome == "fail" and "2019" in old.reason
+
+
+def test_years_near_reads_chinese_numeral_and_hijri_years_and_skips_update_stamps():
+    from checks.text import years_near
+    from egov_audit.textnorm import fold
+    assert years_near(fold("参与式预算民主恳谈会 二〇二五年十二月十日"), 0, 5, 200) == [2025]
+    assert years_near(fold("الموازنة التشاركية لعام ١٤٤٧هـ"), 0, 5, 200) == [2025]
+    assert years_near(fold("مساحة 1450 هكتار"), 0, 5, 200) == []          # hectares, not a Hijri year
+    assert years_near(fold("Bürgerhaushalt von 2012 bis 2016. Stand: 12.01.2026"), 0, 5, 200) == [2012, 2016]
+    assert years_near(fold("budget participatif — mis à jour le 3 février 2026"), 0, 5, 200) == []
