@@ -14,6 +14,12 @@ from egov_audit.textnorm import fold
 
 DATA = Path(__file__).parent / "data"
 FILE_EXT = re.compile(r"\.([a-z0-9]{2,7})(?:\.(?:gz|zip))?$")
+# a format named in the query (?format=csv, ?formato=csv, ?tipo=json, ?output=geojson) or as the last step of an export path
+_FORMATS = r"(csv|json|geojson|xlsx|xls|ods|xml|kml|pdf)"
+QUERY_FORMAT = re.compile(r"(?:^|[&;])(?:_?format|formato|type|tipo|ext|output|fmt|filetype|dataformat)=" + _FORMATS + r"(?![a-z0-9])")
+EXPORT_PATH = re.compile(r"/(?:export|exportar|download|descargar|baixar|telecharger|herunterladen)/" + _FORMATS + r"/?$")
+# feeds, sitemaps and CMS plumbing are XML/JSON but not datasets
+NOT_DATA_LINK = re.compile(r"(sitemap[^/]*\.xml|/wp-json/|/feeds?/|/feed/?$|/rss|\.rss$|atom\.xml|/oembed|/xmlrpc|opensearch)")
 
 
 @lru_cache(maxsize=None)
@@ -86,10 +92,11 @@ def file_format(url: str) -> str | None:
     if match:
         return match.group(1)
     query = parts.query.lower()
-    for fmt in ("csv", "json", "geojson", "xlsx", "xml", "pdf"):
-        if f"format={fmt}" in query or f"type={fmt}" in query:
-            return fmt
-    return None
+    match = QUERY_FORMAT.search(query)
+    if match:
+        return match.group(1)
+    match = EXPORT_PATH.search(parts.path.lower())   # /datasets/12/export/csv, /download/geojson
+    return match.group(1) if match else None
 
 
 @register("file-links")
@@ -100,6 +107,8 @@ def file_links(page, options, context) -> CheckResult:
         if link.href.lower().startswith(("mailto:", "tel:")):
             continue
         fmt = file_format(link.url)
+        if fmt in ("xml", "json", "txt") and NOT_DATA_LINK.search(link.url.lower()):
+            continue
         if fmt in formats and not page.link_broken(link):   # a dead data link offers no data
             found.setdefault(link.url, (fmt, link))
     if len(found) < int(options.get("min_count", 1)):

@@ -319,3 +319,11 @@ def test_years_near_reads_chinese_numeral_and_hijri_years_and_skips_update_stamp
     assert years_near(fold("مساحة 1450 هكتار"), 0, 5, 200) == []          # hectares, not a Hijri year
     assert years_near(fold("Bürgerhaushalt von 2012 bis 2016. Stand: 12.01.2026"), 0, 5, 200) == [2012, 2016]
     assert years_near(fold("budget participatif — mis à jour le 3 février 2026"), 0, 5, 200) == []
+
+
+def test_file_format_reads_query_and_export_paths_and_skips_feeds():
+    from checks.links import NOT_DATA_LINK, file_format
+    assert file_format("https://x.example/exportar?base=despesas&formato=csv") == "csv"
+    assert file_format("https://x.example/daten/ladesaeulen/export/geojson") == "geojson"
+    assert file_format("https://x.example/item?content_type=json") is None      # not a format parameter
+    assert NOT_DATA_LINK.search("https://x.example/post-sitemap.xml") and NOT_DATA_LINK.search("https://x.example/feeds/news.xml")
