@@ -5,7 +5,6 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
-import jsonschema
 
 from egov_audit.paths import SCHEMAS_DIR
 from egov_audit.judging import latest_evaluation
@@ -73,10 +72,8 @@ def validate_result(document: dict) -> None:
 
 @lru_cache(maxsize=1)
 def _validator():
-    schema = result_schema()
-    cls = jsonschema.validators.validator_for(schema)
-    cls.check_schema(schema)
-    return cls(schema)
+    from egov_audit.rules import checked_validator
+    return checked_validator(result_schema())
 
 
 def write_result(document: dict, path: str | Path) -> Path:

@@ -53,13 +53,17 @@ def rule_schema() -> dict:
     return json.loads((SCHEMAS_DIR / "rule.schema.json").read_text(encoding="utf-8"))
 
 
-@lru_cache(maxsize=1)
-def rule_validator():
-    """Checked once: jsonschema.validate() re-checks the schema itself on every call (half the load time)."""
-    schema = rule_schema()
+def checked_validator(schema: dict):
+    """A validator whose schema is checked once: jsonschema.validate() re-checks the schema itself on every
+    call, which was half the time of loading the rules."""
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
     return cls(schema)
+
+
+@lru_cache(maxsize=1)
+def rule_validator():
+    return checked_validator(rule_schema())
 
 
 def _compile_calls(entries, path: Path) -> list[CheckCall]:
