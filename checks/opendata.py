@@ -20,7 +20,6 @@ from egov_audit.textnorm import fold
 
 OPEN_FORMATS = {"csv", "json", "geojson", "xml", "xlsx", "xls", "ods", "kml", "kmz", "shp", "zip-shp", "rdf",
                 "txt", "tsv", "jsonld", "parquet", "wms", "wfs", "api", "gpkg", "gml", "topojson", "xlsm", "sdmx"}
-ANSWER_FAILED = ("timeout", "dns", "connection", "tls", "fetch")
 
 
 @dataclass

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from bisect import bisect_left
 from functools import lru_cache
 from dataclasses import dataclass
 

@@ -55,10 +55,9 @@ async def screenshot(page) -> bytes:
     return await page.screenshot(type="png", full_page=True, clip=clip)
 
 
-def render_meta(with_screenshot: bool, with_axe: bool = False) -> dict:
-    methods = {"settle": PageMethod(settle)}
-    if with_screenshot:
-        methods["screenshot"] = PageMethod(screenshot)
+def render_meta(with_axe: bool = False) -> dict:
+    # every rendered page keeps a screenshot: it is what a reviewer sees next to evidence found on it
+    methods = {"settle": PageMethod(settle), "screenshot": PageMethod(screenshot)}
     if with_axe:
         methods["axe"] = PageMethod(axe_scan)
     return {"playwright": True, "playwright_page_methods": methods}

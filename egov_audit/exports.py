@@ -50,10 +50,7 @@ def evaluated_runs(store: Store, all_runs: bool = False) -> list[str]:
 
 def targets_by_url(store: Store) -> dict[str, Target]:
     """Batch metadata recorded for start URLs (empty when the DB was not made by `batch`)."""
-    try:
-        rows = store.conn.execute("SELECT url, name, country, level FROM batch_targets ORDER BY rowid").fetchall()
-    except Exception:   # noqa: BLE001 — an audit DB from a single `audit` has no batch tables
-        return {}
+    rows = store.conn.execute("SELECT url, name, country, level FROM batch_targets ORDER BY rowid").fetchall()
     return {url: Target(name or "", country or "", level or "") for url, name, country, level in rows}
 
 

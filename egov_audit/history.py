@@ -118,7 +118,8 @@ def diff_runs(store: Store, before_id: str, after_id: str) -> RunDiff:
     if eval_before is None or eval_after is None:
         missing = before_id if eval_before is None else after_id
         raise HistoryError(f"run {missing} has not been judged (run `egov-audit evaluate --run {missing}`)")
-    titles = _titles()
+    from egov_audit.rules import rule_titles
+    titles = rule_titles()
     result = RunDiff(portal=after_run["portal"], before_run=before_id, after_run=after_id,
                      score_before=eval_before["scores"].get("index"), score_after=eval_after["scores"].get("index"),
                      band_before=eval_before["scores"].get("band"), band_after=eval_after["scores"].get("band"))
@@ -172,11 +173,6 @@ def _warnings(store, before_run, after_run, eval_before, eval_after, old, new) -
     if eval_before["edition"] != eval_after["edition"]:
         warnings.append(f"scored under different editions: {eval_before['edition']} → {eval_after['edition']}")
     return warnings
-
-
-def _titles() -> dict[str, str]:
-    from egov_audit.result import _rule_titles
-    return _rule_titles()
 
 
 def format_diff(d: RunDiff) -> str:

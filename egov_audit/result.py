@@ -5,7 +5,6 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
-
 from egov_audit.paths import SCHEMAS_DIR
 from egov_audit.judging import latest_evaluation
 from egov_audit.store import Store
@@ -47,7 +46,8 @@ def build_result(store: Store, run_id: str | None = None) -> dict:
         document["edition"] = evaluation["edition"]
         document["evaluation"] = {k: evaluation[k] for k in ("id", "created", "audit_date", "rules_digest")}
         document["scores"] = evaluation["scores"]
-        titles = _rule_titles()
+        from egov_audit.rules import rule_titles
+        titles = rule_titles()
         document["indicators"] = [{
             "id": v["rule_id"], "title": titles.get(v["rule_id"], v["rule_id"]), "rule_version": v["rule_version"],
             "codes": {k: c for k, c in (("losi2024", v["losi_code"]), ("osi2024", v["osi_code"])) if c},
@@ -57,12 +57,6 @@ def build_result(store: Store, run_id: str | None = None) -> dict:
             "searched": v["searched"]} for v in verdicts]
     validate_result(document)
     return document
-
-
-def _rule_titles() -> dict[str, str]:
-    """Titles from the rule files (a verdict of a rule since removed keeps its id as title)."""
-    from egov_audit.rules import rule_catalogue
-    return {rule_id: entry.get("title") or rule_id for rule_id, entry in rule_catalogue().items()}
 
 
 def validate_result(document: dict) -> None:

@@ -153,6 +153,11 @@ def rule_catalogue(rules_dir: Path = RULES_DIR) -> dict[str, dict]:
     return catalogue
 
 
+def rule_titles() -> dict[str, str]:
+    """id → title (a verdict of a rule since removed keeps its id as title where this is used)."""
+    return {rule_id: entry.get("title") or rule_id for rule_id, entry in rule_catalogue().items()}
+
+
 def load_data(rules_dir: Path = RULES_DIR) -> dict:
     """rules/_data/<name>.yaml → {name: parsed}: platform signatures, host lists."""
     return {p.stem: yaml.safe_load(p.read_text(encoding="utf-8")) or {}

@@ -36,12 +36,14 @@ class Site:
             self.artifacts.setdefault(kind, []).append(item)
         self._pages: dict[str, Page] = {}
 
+    @cached_property
+    def _fetched_index(self) -> dict:
+        index = {r["url"]: (r.get("status"), r.get("error_kind")) for r in self.rows}
+        index.update({r["final_url"]: (r.get("status"), r.get("error_kind")) for r in self.rows if r.get("final_url")})
+        return index
+
     def fetched(self, url: str):
         """(status, error kind) of a URL the crawl fetched, else None."""
-        if not hasattr(self, "_fetched_index"):
-            self._fetched_index = {r["url"]: (r.get("status"), r.get("error_kind")) for r in self.rows}
-            self._fetched_index.update({r["final_url"]: (r.get("status"), r.get("error_kind"))
-                                        for r in self.rows if r.get("final_url")})
         return self._fetched_index.get(url)
 
     def host_scope(self, host: str) -> str:

@@ -1,5 +1,5 @@
-"""What the report tells people beside a verdict: how to improve (reports/data/recommendations.yaml)
-and the UN definition of each indicator (the rule files' `definition`), for the manual checklist."""
+"""What the report tells people beside an unmet indicator: how to improve (reports/data/recommendations.yaml),
+with the UN page to read."""
 from __future__ import annotations
 
 from functools import lru_cache
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from egov_audit.rules import YAML_LOADER, rule_catalogue  # noqa: F401  (reports read the catalogue through here)
+from egov_audit.rules import YAML_LOADER
 
 RECOMMENDATIONS = Path(__file__).parent / "data" / "recommendations.yaml"
 

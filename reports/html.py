@@ -14,7 +14,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from egov_audit.store import Store
 from reports import charts
 from reports.a11y import accessibility
-from reports.guidance import recommendation, rule_catalogue
+from egov_audit.rules import rule_catalogue
+from reports.guidance import recommendation
 from reports.screenshots import Gallery
 
 TEMPLATES = Path(__file__).parent / "templates"

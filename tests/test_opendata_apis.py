@@ -8,8 +8,6 @@ import subprocess
 import sys
 from datetime import date
 
-import pytest
-
 from checks import CHECKS, Context
 from checks.opendata import catalogues, sectors_of
 from egov_audit import fixtureserver

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import scrapy
 from scrapy import signals
@@ -80,7 +80,7 @@ class PortalSpider(scrapy.Spider):
         self.axe_pages = 0 if render == "never" else int(axe_pages)
         self.axe_requested: set[str] = set()
         self.data_apis = dataprobe.load()
-        self.data_probed: set[str] = set()   # hosts whose catalogue APIs were asked   # a resumed run already probed (or had no form)
+        self.data_probed: set[str] = set()   # hosts whose catalogue APIs were asked
         self.data_followed_up: set[tuple] = set()   # (host, platform) whose follow-up probes were sent
 
     @classmethod
@@ -95,13 +95,12 @@ class PortalSpider(scrapy.Spider):
         return canonicalize_url(url, keep_fragments=False)
 
     def _request(self, url: str, *, scope: str, depth: int, via: str, priority: int,
-                 kind: str = "page", render_page: bool = False, screenshot: bool = True,
-                 dont_filter: bool = False, axe: bool = False) -> scrapy.Request:
+                 kind: str = "page", render_page: bool = False, dont_filter: bool = False,
+                 axe: bool = False) -> scrapy.Request:
         meta = {"egov": {"url": url, "scope": scope, "depth": depth, "via": via, "kind": kind,
                          "render_of": url if render_page and dont_filter else None}}
         if render_page:
-            # every rendered page keeps a screenshot: it is what a reviewer sees next to the evidence
-            meta.update(render.render_meta(screenshot, axe))
+            meta.update(render.render_meta(axe))
         callback = {"page": self.parse_page, "robots": self.parse_robots, "sitemap": self.parse_sitemap,
                     "data-api": self.parse_data_api}[kind]
         # dont_filter: the spider de-duplicates by itself (self.seen, which a resumed run restores), so a
@@ -292,16 +291,19 @@ class PortalSpider(scrapy.Spider):
             return
         self.data_probed.add(host)
         for platform, probe_url in self.data_apis.probe_urls(url, html):   # platform-specific probes only where the page shows it
-            request = self._request(probe_url, scope=self.scope.kind(probe_url), depth=1, via="data-api",
-                                    priority=HOME_PRIORITY - 4, kind="data-api")
-            request.meta["egov"]["platform"] = platform
-            yield request
+            yield self._probe_request(platform, probe_url)
+
+    def _probe_request(self, platform: str, url: str) -> scrapy.Request:
+        request = self._request(url, scope=self.scope.kind(url), depth=1, via="data-api",
+                                priority=HOME_PRIORITY - 4, kind="data-api")
+        request.meta["egov"]["platform"] = platform
+        return request
 
     def parse_data_api(self, response):
         meta = response.meta["egov"]
         try:
-            body = response.text if hasattr(response, "text") else response.body.decode("utf-8", "replace")
-        except (AttributeError, UnicodeDecodeError):
+            body = response.text
+        except AttributeError:   # a binary (non-text) response
             body = response.body.decode("utf-8", "replace")
         yield {"artifact": "data-api", "url": meta["url"], "data": {
             "platform": meta.get("platform"), "host": host_of(response.url), "url": meta["url"],
@@ -314,10 +316,7 @@ class PortalSpider(scrapy.Spider):
             if followups:
                 self.data_followed_up.add(key)
             for platform, probe_url in followups:
-                request = self._request(probe_url, scope=self.scope.kind(probe_url), depth=1, via="data-api",
-                                        priority=HOME_PRIORITY - 4, kind="data-api")
-                request.meta["egov"]["platform"] = platform
-                yield request
+                yield self._probe_request(platform, probe_url)
 
     def _search_probe(self, html: str, base_url: str):
         """LOSI #206 is verified by a one-word search: submit the home page's search form once."""

@@ -86,11 +86,12 @@ def ranking_table(ranking) -> Table:
     return table
 
 
-def write_batch_exports(store, result, out: Path) -> list[Path]:
+def write_batch_exports(store, result, out: Path, documents: list[dict] | None = None) -> list[Path]:
+    """Every export of the batch's runs into ``out`` (the documents, when the caller has them already)."""
     from egov_audit.exports import DEFAULT_NAMES, collect, export
     if not result.run_ids:
         return []
-    documents = collect([store.path], result.run_ids)
+    documents = documents if documents is not None else collect([store.path], result.run_ids)
     written = []
     for fmt in ("json", "csv", "matrix", "xlsx", "questionnaire"):
         written += export(documents, fmt, out / DEFAULT_NAMES[fmt])
@@ -103,7 +104,7 @@ def finish(store, result, out: Path) -> list[dict]:
     ranked = ranking(documents)
     if ranked:
         console.print(ranking_table(ranked))
-    written = write_batch_exports(store, result, out)
+    written = write_batch_exports(store, result, out, documents)
     counts = {}
     for s in result.targets:
         counts[s.status] = counts.get(s.status, 0) + 1
