@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from egov_audit import fixtureserver  # noqa: E402
+from egov_audit.app import fixtureserver  # noqa: E402
 
 PORTALS = [("Riverton", "Utopia", "demo-city"), ("Ciudad", "España", "ciudad-es"),
            ("Prefeitura", "Brasil", "prefeitura-pt"), ("Ville", "France", "ville-fr"),
@@ -45,7 +45,7 @@ def main() -> None:
                 writer.writerow(["name", "country", "url", "level"])
                 for (name, country, _), server in zip(PORTALS, servers):
                     writer.writerow([name, country, server.url("/"), "city"])
-            cmd = [sys.executable, "-m", "egov_audit.cli", "batch", str(targets), "--db", str(tmp / "b.db"),
+            cmd = [sys.executable, "-m", "egov_audit.app.cli", "batch", str(targets), "--db", str(tmp / "b.db"),
                    "--out", str(tmp / "out"), "--fast", "--workers", str(args.workers), "--render", args.render,
                    "--axe-pages", str(args.axe_pages), "--audit-date", "2026-11-22"]
             started = time.perf_counter()

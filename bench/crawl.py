@@ -121,7 +121,7 @@ def main() -> None:
         plain_s, plain_rss, plain_out = measure([PYTHON, str(script), url], work)
         plain_pages = int(plain_out.strip().splitlines()[-1])
         db = work / "bench.db"
-        egov_s, egov_rss, _ = measure([PYTHON, "-m", "egov_audit.cli", "crawl", url, "--db", str(db), "--fast",
+        egov_s, egov_rss, _ = measure([PYTHON, "-m", "egov_audit.app.cli", "crawl", url, "--db", str(db), "--fast",
                                     "--render", "never", "--max-pages", str(args.pages + 10)], ROOT)
         import sqlite3
         fetched = sqlite3.connect(db).execute(

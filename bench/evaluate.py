@@ -29,7 +29,7 @@ def main() -> None:
     db = work / "bench.db"
     try:
         if args.site:
-            from egov_audit import fixtureserver
+            from egov_audit.app import fixtureserver
             from egov_audit.paths import FIXTURES_DIR
             site = fixtureserver.start(FIXTURES_DIR / args.site)
             url, stop = site.url("/"), site.stop
@@ -38,13 +38,13 @@ def main() -> None:
             server = serve(work / "site")
             url, stop = f"http://127.0.0.1:{server.server_address[1]}/index.html", server.shutdown
         try:
-            subprocess.run([sys.executable, "-m", "egov_audit.cli", "crawl", url, "--db", str(db), "--fast",
+            subprocess.run([sys.executable, "-m", "egov_audit.app.cli", "crawl", url, "--db", str(db), "--fast",
                             "--render", "never", "--max-pages", str(args.pages + 10)], cwd=ROOT, check=True,
                            capture_output=True)
         finally:
             stop()
-        from egov_audit.judging import evaluate_run
-        from egov_audit.store import Store
+        from egov_audit.judge.evaluation import evaluate_run
+        from egov_audit.store.db import Store
         store = Store(db)
         started = time.perf_counter()
         summary = evaluate_run(store)

@@ -24,12 +24,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from egov_audit import fixtureserver  # noqa: E402
+from egov_audit.app import fixtureserver  # noqa: E402
 
 
 def crawl(url: str, db: Path, *options: str) -> tuple[float, int, int]:
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "egov_audit.cli", "crawl", url, "--db", str(db), "--fast", "--fresh",
+    subprocess.run([sys.executable, "-m", "egov_audit.app.cli", "crawl", url, "--db", str(db), "--fast", "--fresh",
                     *options], check=True, capture_output=True, cwd=ROOT)
     seconds = time.perf_counter() - started
     with sqlite3.connect(db) as conn:

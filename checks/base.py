@@ -25,7 +25,7 @@ class Context:
     """What every check may read besides the page: the audit date and the shared data files."""
     audit_date: date
     data: dict                                     # name → parsed rules/_data/<name>.yaml
-    site: object = None                            # egov_audit.site.Site, for site checks
+    site: object = None                            # egov_audit.page.site.Site, for site checks
 
 
 @dataclass

@@ -10,7 +10,7 @@ import yaml
 
 from checks.base import FAIL, CheckResult, register
 from checks.text import KeywordSet
-from egov_audit.textnorm import fold
+from egov_audit.html.textnorm import fold
 
 DATA = Path(__file__).parent / "data"
 FILE_EXT = re.compile(r"\.([a-z0-9]{2,7})(?:\.(?:gz|zip))?$")

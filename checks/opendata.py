@@ -16,7 +16,7 @@ import yaml
 
 from checks.base import CheckResult, register
 from checks.text import KeywordSet
-from egov_audit.textnorm import fold
+from egov_audit.html.textnorm import fold
 
 OPEN_FORMATS = {"csv", "json", "geojson", "xml", "xlsx", "xls", "ods", "kml", "kmz", "shp", "zip-shp", "rdf",
                 "txt", "tsv", "jsonld", "parquet", "wms", "wfs", "api", "gpkg", "gml", "topojson", "xlsm", "sdmx"}

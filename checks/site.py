@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from checks.base import FAIL, CheckResult, register
-from egov_audit.textnorm import fold
+from egov_audit.html.textnorm import fold
 
 ERROR_KINDS_THAT_ARE_NOT_ABSENCE = ("timeout", "dns", "connection", "tls", "fetch", "render")
 

@@ -7,7 +7,7 @@ from functools import lru_cache
 from dataclasses import dataclass
 
 from checks.base import FAIL, CheckResult, register
-from egov_audit.textnorm import fold
+from egov_audit.html.textnorm import fold
 
 DEFAULT_FIELDS = ("title", "headings", "anchors", "text", "alt", "labels")
 FIELD_RANK = {"title": 0, "headings": 1, "anchors": 2, "labels": 3, "alt": 4, "text": 5, "url": 6}

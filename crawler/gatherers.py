@@ -13,7 +13,7 @@ from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit, parse_qsl
 import lxml.html
 from lxml import etree
 
-from egov_audit.pagemodel import SEARCH_FIELD_NAMES, is_search_form
+from egov_audit.html.forms import SEARCH_FIELD_NAMES, is_search_form
 
 WORD = re.compile(r"[^\W\d_]{5,}", re.UNICODE)
 CJK = re.compile(r"[\u4e00-\u9fff]{2,4}")

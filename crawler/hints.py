@@ -9,8 +9,8 @@ from urllib.parse import unquote, urlsplit
 
 import yaml
 
-from egov_audit.htmlfacts import HtmlFacts
-from egov_audit.textnorm import fold
+from egov_audit.html.facts import HtmlFacts
+from egov_audit.html.textnorm import fold
 
 HINTS_FILE = Path(__file__).parent / "data" / "crawl-hints.yaml"
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import logging
 
-from egov_audit.pdftext import extract_pdf_text
-from egov_audit.store import Store
+from egov_audit.html.pdftext import extract_pdf_text
+from egov_audit.store.db import Store
 
 log = logging.getLogger(__name__)
 

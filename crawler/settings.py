@@ -1,7 +1,7 @@
 """Scrapy settings for the portal crawl. ``build_settings`` adapts them to one audit's options."""
 from __future__ import annotations
 
-from egov_audit.browser import chromium_launch_options
+from crawler.browser import chromium_launch_options
 
 BOT_NAME = "egov-audit"
 SPIDER_MODULES = ["crawler.spiders"]
@@ -61,7 +61,7 @@ PLAYWRIGHT_ABORT_REQUEST = "crawler.render.abort_heavy_media"
 
 
 def build_settings(options: dict) -> dict:
-    """Settings for one crawl from the CLI options (see egov_audit.runner.CrawlOptions)."""
+    """Settings for one crawl from the CLI options (see egov_audit.app.runner.CrawlOptions)."""
     settings = {k: v for k, v in globals().items() if k.isupper()}
     if options.get("fast"):
         # for local fixtures and benchmarks only: no delays, more parallelism per host

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from egov_audit.store import Store
+from egov_audit.store.db import Store
 
 IMPACTS = ("critical", "serious", "moderate", "minor")
 # wcag111 → 1.1.1, wcag1410 → 1.4.10; level tags (wcag2aa, wcag21a) have letters and never match.

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 
-from egov_audit.scoring import editions
+from egov_audit.judge.scoring import editions
 
 # Band colours from low to very high; the names come from rules/editions.yaml, not from here.
 BAND_COLOURS = ("#d1242f", "#e16f24", "#bf8700", "#1a7f37")

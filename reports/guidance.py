@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from egov_audit.rules import YAML_LOADER
+from egov_audit.judge.rules import YAML_LOADER
 
 RECOMMENDATIONS = Path(__file__).parent / "data" / "recommendations.yaml"
 

@@ -2,7 +2,7 @@
 
 One file, no network needed to view it and none made: inline CSS and SVG, screenshots as data: URIs
 (each distinct image once, see screenshots.py), a Content-Security-Policy that forbids scripts and
-requests. The report only reads: the result document (scores come from egov_audit/scoring.py via
+requests. The report only reads: the result document (scores come from egov_audit/judge/scoring.py via
 document["scores"]), the run's rows in the DB, and the rule catalogue's definitions.
 """
 from __future__ import annotations
@@ -11,10 +11,10 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from egov_audit.store import Store
+from egov_audit.store.db import Store
 from reports import charts
 from reports.a11y import accessibility
-from egov_audit.rules import rule_catalogue
+from egov_audit.judge.rules import rule_catalogue
 from reports.guidance import recommendation
 from reports.screenshots import Gallery
 

@@ -10,7 +10,7 @@ import base64
 import hashlib
 import struct
 
-from egov_audit.store import Store
+from egov_audit.store.db import Store
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_BYTES = 4_000_000      # a larger screenshot is named, not embedded: the report must stay mailable

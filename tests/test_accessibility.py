@@ -8,12 +8,12 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from egov_audit import fixtureserver
-from egov_audit.engine import judge
+from egov_audit.app import fixtureserver
+from egov_audit.judge.engine import judge
 from egov_audit.paths import FIXTURES_DIR
-from egov_audit.rules import load_data, load_rule
-from egov_audit.site import Site
-from egov_audit.store import Store
+from egov_audit.judge.rules import load_data, load_rule
+from egov_audit.page.site import Site
+from egov_audit.store.db import Store
 from checks import Context
 
 
@@ -21,7 +21,7 @@ def crawl(host: str, tmp_path):
     site = fixtureserver.start(FIXTURES_DIR / "a11y-lab")
     db = tmp_path / f"{host}.db"
     try:
-        subprocess.run([sys.executable, "-m", "egov_audit.cli", "crawl", site.url("/", host), "--db", str(db),
+        subprocess.run([sys.executable, "-m", "egov_audit.app.cli", "crawl", site.url("/", host), "--db", str(db),
                         "--fast", "--render", "auto", "--axe-pages", "3"], check=True, timeout=240, capture_output=True)
     finally:
         site.stop()

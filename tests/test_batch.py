@@ -9,15 +9,15 @@ import time
 
 import pytest
 
-from egov_audit import fixtureserver
+from egov_audit.app import fixtureserver
 from egov_audit.paths import FIXTURES_DIR
-from egov_audit.targets import TargetsError, read_targets
+from egov_audit.app.targets import TargetsError, read_targets
 
 AUDIT = ["--fast", "--render", "never", "--axe-pages", "0", "--audit-date", "2026-11-22"]
 
 
 def batch(targets, db, out, *extra, timeout=400):
-    return subprocess.run([sys.executable, "-m", "egov_audit.cli", "batch", str(targets), "--db", str(db),
+    return subprocess.run([sys.executable, "-m", "egov_audit.app.cli", "batch", str(targets), "--db", str(db),
                            "--out", str(out), "--workers", "3", *AUDIT, *extra],
                           capture_output=True, text=True, timeout=timeout)
 
@@ -115,12 +115,12 @@ def test_export_command_and_spreadsheet_safety(finished_batch, tmp_path):
                  (json.dumps([{"url": "http://x/", "excerpt": "=HYPERLINK(\"http://evil\")", "selector": ""}]),))
     conn.commit()
     out = tmp_path / "long.csv"
-    done = subprocess.run([sys.executable, "-m", "egov_audit.cli", "export", "--format", "csv", "--db", str(db),
+    done = subprocess.run([sys.executable, "-m", "egov_audit.app.cli", "export", "--format", "csv", "--db", str(db),
                            "--out", str(out)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     text = out.read_text(encoding="utf-8-sig")
     assert "'=HYPERLINK" in text and ",=HYPERLINK" not in text
-    missing = subprocess.run([sys.executable, "-m", "egov_audit.cli", "export", "--db", str(db), "--run", "nope"],
+    missing = subprocess.run([sys.executable, "-m", "egov_audit.app.cli", "export", "--db", str(db), "--run", "nope"],
                              capture_output=True, text=True)
     assert missing.returncode == 2 and "no such run" in missing.stderr
 
@@ -131,7 +131,7 @@ def test_interrupted_batch_continues(tmp_path):
     targets = tmp_path / "t.csv"
     targets.write_text(f"name,country,url\nLab,Testland,{site.url('/')}\n", encoding="utf-8")
     db, out = tmp_path / "b.db", tmp_path / "out"
-    cmd = [sys.executable, "-m", "egov_audit.cli", "batch", str(targets), "--db", str(db), "--out", str(out),
+    cmd = [sys.executable, "-m", "egov_audit.app.cli", "batch", str(targets), "--db", str(db), "--out", str(out),
            "--fast", "--render", "never", "--axe-pages", "0", "--timeout", "8"]
     try:
         process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -2,8 +2,8 @@
 from collections import Counter
 
 from checks import CHECKS
-from egov_audit.catalogue_doc import DOC_PATH, current
-from egov_audit.rules import load_data, load_rules
+from egov_audit.judge.catalogue_doc import DOC_PATH, current
+from egov_audit.judge.rules import load_data, load_rules
 
 LANGUAGES = {"ar", "zh", "en", "fr", "ru", "es", "pt", "de"}
 RULES = load_rules()   # validates every file against the schema, checks names and options

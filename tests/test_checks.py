@@ -4,8 +4,8 @@ from datetime import date
 import pytest
 
 from checks import CHECKS, Context
-from egov_audit.pagemodel import Page
-from egov_audit.rules import load_data
+from egov_audit.page.model import Page
+from egov_audit.judge.rules import load_data
 
 DATA = load_data()
 CTX = Context(audit_date=date(2026, 11, 22), data=DATA)
@@ -203,7 +203,7 @@ def test_keyword_endings_plural_yes_other_words_no_stems_on_request():
 
 
 def test_headline_linking_to_a_news_story_is_not_evidence_when_the_rule_rejects_news(tmp_path):
-    from egov_audit.rules import load_rule
+    from egov_audit.judge.rules import load_rule
     rule_file = tmp_path / "pb-demo.yaml"
     rule_file.write_text("""id: pb-demo
 version: 1
@@ -247,7 +247,7 @@ def test_every_word_of_a_russian_phrase_inflects():
 
 def test_data_catalogue_from_ckan_and_dkan_answers_says_where_it_was_found():
     import json
-    from egov_audit.site import MemorySite
+    from egov_audit.page.site import MemorySite
     ckan = {"success": True, "result": {"count": 2, "results": [
         {"title": "Air quality", "notes": "Hourly NO2", "metadata_modified": "2026-10-01", "license_title": "CC-BY",
          "organization": {"title": "City"}, "resources": [{"format": "CSV"}], "tags": [{"name": "environment"}]},
@@ -275,8 +275,8 @@ def test_data_catalogue_from_ckan_and_dkan_answers_says_where_it_was_found():
 
 
 def test_supplementary_rule_is_reported_but_in_no_scored_profile():
-    from egov_audit.rules import load_rules
-    from egov_audit.scoring import editions, in_profile
+    from egov_audit.judge.rules import load_rules
+    from egov_audit.judge.scoring import editions, in_profile
     [rule] = [r for r in load_rules() if r.id == "accessibility-statement"]
     assert rule.codes == {} and rule.raw.get("supplementary") is True
     assert not any(in_profile(p, rule.codes, rule.criterion) for p in editions()["profiles"].values())
@@ -296,7 +296,7 @@ def test_data_probes_follow_the_page_when_it_is_given():
 
 def test_participation_api_that_does_not_answer_is_review_not_fail():
     from checks import CHECKS, Context
-    from egov_audit.site import MemorySite
+    from egov_audit.page.site import MemorySite
     probe = {"platform": "govocal", "url": "https://speak.city.example/web_api/v1/projects", "status": 503,
              "body": "Service Unavailable", "host": "speak.city.example"}
     context = Context(audit_date=date(2026, 11, 22), data={})
@@ -313,7 +313,7 @@ def test_participation_api_that_does_not_answer_is_review_not_fail():
 
 def test_years_near_reads_chinese_numeral_and_hijri_years_and_skips_update_stamps():
     from checks.text import years_near
-    from egov_audit.textnorm import fold
+    from egov_audit.html.textnorm import fold
     assert years_near(fold("参与式预算民主恳谈会 二〇二五年十二月十日"), 0, 5, 200) == [2025]
     assert years_near(fold("الموازنة التشاركية لعام ١٤٤٧هـ"), 0, 5, 200) == [2025]
     assert years_near(fold("مساحة 1450 هكتار"), 0, 5, 200) == []          # hectares, not a Hijri year

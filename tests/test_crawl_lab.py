@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from egov_audit import fixtureserver
+from egov_audit.app import fixtureserver
 from egov_audit.paths import FIXTURES_DIR
 
 
@@ -15,7 +15,7 @@ def crawled(tmp_path_factory):
     site = fixtureserver.start(FIXTURES_DIR / "crawl-lab")
     db = tmp_path_factory.mktemp("lab") / "a.db"
     try:
-        subprocess.run([sys.executable, "-m", "egov_audit.cli", "audit", site.url("/"), "--db", str(db),
+        subprocess.run([sys.executable, "-m", "egov_audit.app.cli", "audit", site.url("/"), "--db", str(db),
                         "--fast", "--timeout", "8", "--max-size-mb", "1", "--render", "never"], check=True, timeout=240)
     finally:
         site.stop()
@@ -51,7 +51,7 @@ def test_pdf_text_is_stored(crawled):
 
 def test_json_result_validates_and_report_escapes(crawled, tmp_path):
     import json
-    from egov_audit.result import validate_result
+    from egov_audit.app.result import validate_result
     site, conn = crawled
     db = Path(conn.execute("PRAGMA database_list").fetchone()[2])
     document = json.loads(db.with_suffix(".result.json").read_text())

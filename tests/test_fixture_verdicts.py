@@ -1,7 +1,7 @@
 """Each fixture portal (several languages, with traps) is crawled once and every expected verdict is checked."""
 import pytest
 
-from egov_audit.fixturecheck import audit_fixture, fixture_sites
+from tests.support.fixturecheck import audit_fixture, fixture_sites
 
 
 @pytest.mark.parametrize("site_dir", fixture_sites(), ids=lambda p: p.name)

@@ -9,13 +9,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from egov_audit import fixtureserver
-from egov_audit.batch import TargetState
-from egov_audit.history import diff_runs, pick_runs
-from egov_audit.monitoring import Thresholds, portal_summary
+from egov_audit.app import fixtureserver
+from egov_audit.app.batch import TargetState
+from egov_audit.app.history import diff_runs, pick_runs
+from egov_audit.app.monitoring import Thresholds, portal_summary
 from egov_audit.paths import FIXTURES_DIR
-from egov_audit.store import Store
-from egov_audit.targets import TargetRow
+from egov_audit.store.db import Store
+from egov_audit.app.targets import TargetRow
 
 LOST = {"corruption-reporting", "participatory-budgeting"}     # v2 drops the reporting form and the PB page
 GAINED = {"e-petition"}                                        # and adds an e-petition form
@@ -53,7 +53,7 @@ class Webhook:
 
 
 def monitor(targets, db, out, webhook):
-    return subprocess.run([sys.executable, "-m", "egov_audit.cli", "monitor", str(targets), "--db", str(db),
+    return subprocess.run([sys.executable, "-m", "egov_audit.app.cli", "monitor", str(targets), "--db", str(db),
                            "--out", str(out), "--fast", "--render", "never", "--axe-pages", "0",
                            "--audit-date", "2026-11-22", "--webhook", webhook],
                           capture_output=True, text=True, timeout=300)
@@ -112,10 +112,10 @@ def test_regression_exits_1_and_the_webhook_names_what_was_lost(two_runs):
 
 def test_diff_command_reports_the_change(two_runs):
     db = str(two_runs["db"])
-    text = subprocess.run([sys.executable, "-m", "egov_audit.cli", "diff", "--db", db], capture_output=True, text=True)
+    text = subprocess.run([sys.executable, "-m", "egov_audit.app.cli", "diff", "--db", db], capture_output=True, text=True)
     assert text.returncode == 0, text.stderr
     assert "lost (regressions)" in text.stdout and "corruption-reporting: pass → fail" in text.stdout
-    as_json = subprocess.run([sys.executable, "-m", "egov_audit.cli", "diff", "--db", db, "--json",
+    as_json = subprocess.run([sys.executable, "-m", "egov_audit.app.cli", "diff", "--db", db, "--json",
                               "--fail-on-regression"], capture_output=True, text=True)
     assert as_json.returncode == 1
     data = json.loads(as_json.stdout)
@@ -146,6 +146,6 @@ def test_threshold_and_warnings(two_runs):
 
 
 def test_webhook_failure_is_reported_not_hidden(tmp_path):
-    from egov_audit.monitoring import post_webhook
+    from egov_audit.app.monitoring import post_webhook
     problem = post_webhook(f"http://127.0.0.1:{free_port()}/hook", {"kind": "test"}, timeout=3)
     assert problem and "could not be reached" in problem

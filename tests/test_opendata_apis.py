@@ -10,12 +10,12 @@ from datetime import date
 
 from checks import CHECKS, Context
 from checks.opendata import catalogues, sectors_of
-from egov_audit import fixtureserver
-from egov_audit.engine import judge
+from egov_audit.app import fixtureserver
+from egov_audit.judge.engine import judge
 from egov_audit.paths import FIXTURES_DIR
-from egov_audit.rules import load_data, load_rules
-from egov_audit.site import Site
-from egov_audit.store import Store
+from egov_audit.judge.rules import load_data, load_rules
+from egov_audit.page.site import Site
+from egov_audit.store.db import Store
 
 RULES = {r.id: r for r in load_rules()}
 AUDIT_DATE = date(2026, 11, 22)
@@ -26,7 +26,7 @@ def crawl(site_name: str, host: str, tmp_path, path: str = "/") -> Site:
     server = fixtureserver.start(FIXTURES_DIR / site_name)
     db = tmp_path / f"{site_name}-{host}.db"
     try:
-        subprocess.run([sys.executable, "-m", "egov_audit.cli", "crawl", server.url(path, host), "--db", str(db),
+        subprocess.run([sys.executable, "-m", "egov_audit.app.cli", "crawl", server.url(path, host), "--db", str(db),
                         "--fast", "--fresh", "--render", "never", "--timeout", "10", "--max-pages", "20"],
                        check=True, timeout=180, capture_output=True)
     finally:

@@ -5,10 +5,10 @@ import pytest
 import yaml
 
 from checks.platforms import detect, feature_shown
-from egov_audit import fixtureserver
-from egov_audit.pagemodel import Page
+from egov_audit.app import fixtureserver
+from egov_audit.page.model import Page
 from egov_audit.paths import FIXTURES_DIR
-from egov_audit.rules import load_data
+from egov_audit.judge.rules import load_data
 
 LAB = FIXTURES_DIR / "platforms-lab"
 EXPECTED = yaml.safe_load((LAB / "expected-platforms.yaml").read_text(encoding="utf-8"))["pages"]

@@ -3,7 +3,7 @@ import sqlite3
 import subprocess
 import sys
 
-from egov_audit import fixtureserver
+from egov_audit.app import fixtureserver
 from egov_audit.paths import FIXTURES_DIR
 
 
@@ -11,7 +11,7 @@ def test_tight_budget_spends_on_sections_before_archives(tmp_path):
     site = fixtureserver.start(FIXTURES_DIR / "demo-city")
     db = tmp_path / "tight.db"
     try:
-        subprocess.run([sys.executable, "-m", "egov_audit.cli", "crawl", site.url("/"), "--db", str(db),
+        subprocess.run([sys.executable, "-m", "egov_audit.app.cli", "crawl", site.url("/"), "--db", str(db),
                         "--fast", "--render", "never", "--max-pages", "20"], check=True, timeout=180)
     finally:
         site.stop()

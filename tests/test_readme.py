@@ -1,7 +1,7 @@
 """Meta test: every CLI command is documented in the README, and the README opens with the two commands."""
 import re
 
-from egov_audit.cli import app
+from egov_audit.app.cli import app
 from egov_audit.paths import REPO_ROOT
 
 

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from egov_audit import fixtureserver
+from egov_audit.app import fixtureserver
 from egov_audit.paths import FIXTURES_DIR, REPO_ROOT
-from egov_audit.rules import rule_files
+from egov_audit.judge.rules import rule_files
 from reports.a11y import success_criteria
-from egov_audit.rules import YAML_LOADER as LOADER
+from egov_audit.judge.rules import YAML_LOADER as LOADER
 from reports.guidance import RECOMMENDATIONS, recommendation
 from reports.html import depth_phrase, is_http_url
 
@@ -63,13 +63,13 @@ def report(tmp_path_factory):
     db = out / "broken.db"
     site = fixtureserver.start(FIXTURES_DIR / "a11y-lab")
     try:
-        subprocess.run([sys.executable, "-m", "egov_audit.cli", "audit", site.url("/", "broken"), "--db", str(db),
+        subprocess.run([sys.executable, "-m", "egov_audit.app.cli", "audit", site.url("/", "broken"), "--db", str(db),
                         "--fast", "--axe-pages", "3"], check=True, timeout=300, capture_output=True)
     finally:
         site.stop()
     plant_hostile_content(db)
     html = out / "report.html"
-    subprocess.run([sys.executable, "-m", "egov_audit.cli", "report", "--db", str(db), "--json", str(out / "result.json"),
+    subprocess.run([sys.executable, "-m", "egov_audit.app.cli", "report", "--db", str(db), "--json", str(out / "result.json"),
                     "--report", str(html)], check=True, timeout=120, capture_output=True)
     return {"html": html, "document": json.loads((out / "result.json").read_text(encoding="utf-8"))}
 
@@ -110,7 +110,7 @@ def plant_hostile_content(db: Path) -> None:
 def page(report):
     from playwright.sync_api import sync_playwright
 
-    from egov_audit.browser import chromium_launch_options
+    from crawler.browser import chromium_launch_options
     with sync_playwright() as p:
         browser = p.chromium.launch(**chromium_launch_options())
         tab = browser.new_page(viewport={"width": 1280, "height": 900})
@@ -197,8 +197,8 @@ def test_screenshots_embedded_once_and_thumbnail_opens_full_size(page):
 def test_a_run_not_yet_judged_still_renders(report, tmp_path):
     import shutil
 
-    from egov_audit.result import build_result
-    from egov_audit.store import Store
+    from egov_audit.app.result import build_result
+    from egov_audit.store.db import Store
     from reports.html import render_report
     source = report["html"].with_name("broken.db")
     shutil.copy(source, tmp_path / "crawl.db")

@@ -5,14 +5,14 @@ import subprocess
 import sys
 import time
 
-from egov_audit import fixtureserver
+from egov_audit.app import fixtureserver
 from egov_audit.paths import FIXTURES_DIR
 
 
 def test_resume_after_kill(tmp_path):
     site = fixtureserver.start(FIXTURES_DIR / "crawl-lab")
     db = tmp_path / "r.db"
-    cmd = [sys.executable, "-m", "egov_audit.cli", "crawl", site.url("/"), "--db", str(db), "--fast",
+    cmd = [sys.executable, "-m", "egov_audit.app.cli", "crawl", site.url("/"), "--db", str(db), "--fast",
            "--delay", "0.3", "--timeout", "3", "--max-size-mb", "1", "--render", "never"]
     try:
         first = subprocess.Popen(cmd)

@@ -1,8 +1,8 @@
 """Every automated rule has page fixtures that make it pass and that make it fail (traps included)."""
 import pytest
 
-from egov_audit.rulecases import case_files, run_cases
-from egov_audit.rules import load_data, load_rules
+from egov_audit.judge.rulecases import case_files, run_cases
+from egov_audit.judge.rules import load_data, load_rules
 
 RULES = {r.id: r for r in load_rules()}
 DATA = load_data()
@@ -17,7 +17,7 @@ def test_rule_cases(path):
 
 def review_only(rule) -> bool:
     """A rule whose best check cannot reach its pass bar (a person must judge): its positive case is a review."""
-    from egov_audit.rules import CONFIDENCE_RANK
+    from egov_audit.judge.rules import CONFIDENCE_RANK
     best = max((CONFIDENCE_RANK[c.confidence] for c in rule.any + rule.all), default=0)
     return best < CONFIDENCE_RANK[rule.min_confidence]
 
@@ -33,7 +33,7 @@ def test_every_automated_rule_has_a_passing_and_a_failing_fixture():
             rule = RULES.get(spec["rule"])
             positive = "pass" if case["expect"] == "pass" or (case["expect"] == "review" and rule and review_only(rule)) else "not-pass"
             seen.setdefault(spec["rule"], set()).add(positive)
-    from egov_audit.fixturecheck import fixture_sites
+    from tests.support.fixturecheck import fixture_sites
     for site in fixture_sites():
         spec = yaml.safe_load((site / "expected.yaml").read_text(encoding="utf-8"))
         for rule_id, want in (spec.get("expected") or {}).items():

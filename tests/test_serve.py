@@ -12,8 +12,8 @@ import urllib.request
 
 import pytest
 
-from egov_audit import fixtureserver
-from egov_audit.datasette_metadata import QUERIES, TABLES
+from egov_audit.app import fixtureserver
+from egov_audit.app.datasette_metadata import QUERIES, TABLES
 from egov_audit.paths import FIXTURES_DIR
 
 
@@ -34,7 +34,7 @@ def _get(base, path, **params):
 def served(tmp_path_factory):
     site = fixtureserver.start(FIXTURES_DIR / "demo-city")
     db = tmp_path_factory.mktemp("serve") / "city.db"
-    cli = [sys.executable, "-m", "egov_audit.cli"]
+    cli = [sys.executable, "-m", "egov_audit.app.cli"]
     try:
         for _ in range(2):   # two runs of the same portal, each judged
             subprocess.run(cli + ["crawl", site.url("/"), "--db", str(db), "--fast", "--render", "never",

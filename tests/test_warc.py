@@ -14,7 +14,7 @@ from w3lib.url import safe_url_string
 from warcio.archiveiterator import ArchiveIterator
 
 from crawler.warc import run_warc_files, warc_dir_for
-from egov_audit import fixtureserver
+from egov_audit.app import fixtureserver
 from egov_audit.paths import FIXTURES_DIR
 
 
@@ -37,7 +37,7 @@ def crawled(tmp_path_factory):
     'interrupted' and resumed, so the run has two crawl sessions."""
     site = fixtureserver.start(FIXTURES_DIR / "demo-city")
     db = tmp_path_factory.mktemp("warc") / "city.db"
-    cmd = [sys.executable, "-m", "egov_audit.cli", "crawl", site.url("/"), "--db", str(db), "--fast",
+    cmd = [sys.executable, "-m", "egov_audit.app.cli", "crawl", site.url("/"), "--db", str(db), "--fast",
            "--axe-pages", "0", "--timeout", "20"]
     try:
         subprocess.run(cmd, check=True, timeout=240)
@@ -116,8 +116,8 @@ def test_warcio_check_passes_every_digest(crawled):
 
 def test_evidence_names_existing_warc_records(crawled):
     site, db, conn, run_id, _ = crawled
-    from egov_audit.judging import evaluate_run, latest_evaluation
-    from egov_audit.store import Store
+    from egov_audit.judge.evaluation import evaluate_run, latest_evaluation
+    from egov_audit.store.db import Store
     records = {}
     for path in run_warc_files(db, run_id):
         records.update(_read(path))
@@ -138,7 +138,7 @@ def test_evidence_names_existing_warc_records(crawled):
 def test_wacz_package(crawled, tmp_path):
     site, db, conn, run_id, _ = crawled
     out = tmp_path / "city.wacz"
-    done = subprocess.run([sys.executable, "-m", "egov_audit.cli", "archive", "--db", str(db), "--out", str(out)],
+    done = subprocess.run([sys.executable, "-m", "egov_audit.app.cli", "archive", "--db", str(db), "--out", str(out)],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     with zipfile.ZipFile(out) as z:
@@ -176,7 +176,7 @@ def test_wacz_package(crawled, tmp_path):
 
 def test_a_killed_crawls_broken_tail_is_left_out(crawled, tmp_path):
     site, db, conn, run_id, _ = crawled
-    from egov_audit.wacz import build_wacz
+    from egov_audit.app.wacz import build_wacz
     copy = tmp_path / "city.db"
     shutil.copy(db, copy)
     shutil.copytree(warc_dir_for(db), warc_dir_for(copy))

@@ -22,8 +22,8 @@ from crawler.content import DATA_MAX_BYTES, SKIP_EXTENSIONS, describe_failure, k
 from crawler.hints import load_hints
 from crawler.middlewares import BudgetExceeded, OffLoopback
 from crawler.scope import Budget, Scope, host_of
-from egov_audit import htmlfacts
-from egov_audit.store import ResumeState
+from egov_audit.html import facts as htmlfacts
+from egov_audit.store.db import ResumeState
 
 POSITION_PRIORITY = {"navigation": 30, "header": 30, "footer": 25, "body": 10, "sitemap": 5}
 HOME_PRIORITY = 1000

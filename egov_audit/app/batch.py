@@ -18,8 +18,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from egov_audit.store import Store, now_iso
-from egov_audit.targets import TargetRow
+from egov_audit.store.db import Store, now_iso
+from egov_audit.app.targets import TargetRow
 
 DONE = ("ok", "partial")
 
@@ -124,7 +124,7 @@ def _save(store: Store, batch_id: str, state: TargetState, **extra) -> None:
 
 def audit_command(state: TargetState, options: BatchOptions) -> list[str]:
     folder = portal_folder(options.out, state.row)
-    cmd = [sys.executable, "-m", "egov_audit.cli", "audit", state.row.url, "--db", str(options.db),
+    cmd = [sys.executable, "-m", "egov_audit.app.cli", "audit", state.row.url, "--db", str(options.db),
            "--json", str(folder / "result.json"), "--report", str(folder / "report.html"),
            "--render", options.render, "--max-pages", str(options.max_pages),
            "--satellite-pages", str(options.satellite_pages), "--max-external", str(options.max_external),

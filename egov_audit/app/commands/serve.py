@@ -25,7 +25,7 @@ def register(app: typer.Typer) -> None:
 
         Example: egov-audit serve --db city.db --port 8001
         """
-        from egov_audit.datasette_metadata import metadata
+        from egov_audit.app.datasette_metadata import metadata
         if not db.exists():
             typer.echo(f"error: no audit database at {db}", err=True)
             raise typer.Exit(2)

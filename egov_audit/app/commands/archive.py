@@ -21,8 +21,8 @@ def register(app: typer.Typer) -> None:
         """
         from sqlite_utils.db import NotFoundError
 
-        from egov_audit.store import Store
-        from egov_audit.wacz import build_wacz
+        from egov_audit.store.db import Store
+        from egov_audit.app.wacz import build_wacz
         if not db.exists():
             typer.echo(f"error: no audit database at {db}", err=True)
             raise typer.Exit(2)

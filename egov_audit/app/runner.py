@@ -9,7 +9,7 @@ import logging
 from dataclasses import asdict, dataclass, field
 from urllib.parse import urlsplit
 
-from egov_audit.store import Store
+from egov_audit.store.db import Store
 
 
 @dataclass

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from egov_audit.commands.batch import (AXE_OPT, DATE_OPT, DB_OPT, FAST_OPT, OUT_OPT, PAGES_OPT, RENDER_OPT, SAT_OPT,
+from egov_audit.app.commands.batch import (AXE_OPT, DATE_OPT, DB_OPT, FAST_OPT, OUT_OPT, PAGES_OPT, RENDER_OPT, SAT_OPT,
                                        TARGETS_ARG, TIMEOUT_OPT, WORKERS_OPT)
 
 def register(app: typer.Typer) -> None:
@@ -30,8 +30,8 @@ def register(app: typer.Typer) -> None:
 
         Example: egov-audit monitor targets.csv --db monitor.db --webhook https://hooks.example.org/egov
         """
-        from egov_audit.commands.batch import batch_options, console, run_with_progress, write_batch_exports
-        from egov_audit.monitoring import EXIT_OK, EXIT_UNCHECKED, Thresholds, build_summary, format_summary, post_webhook
+        from egov_audit.app.commands.batch import batch_options, console, run_with_progress, write_batch_exports
+        from egov_audit.app.monitoring import EXIT_OK, EXIT_UNCHECKED, Thresholds, build_summary, format_summary, post_webhook
         options = batch_options(targets, db, out, workers, fast, render, max_pages, satellite_pages, axe_pages,
                                 timeout, None, audit_date, new=True)
         result, store = run_with_progress(targets, options)

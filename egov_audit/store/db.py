@@ -17,9 +17,9 @@ from pathlib import Path
 import sqlite_utils
 
 from egov_audit import __version__
-from egov_audit.migrations import migrate
+from egov_audit.store.migrations import migrate
 from egov_audit.paths import REPO_ROOT, snapshot_dir_for
-from egov_audit.snapshots import SnapshotStore
+from egov_audit.store.snapshots import SnapshotStore
 
 PAGE_COLUMNS = (
     "url", "final_url", "host", "scope", "discovered_via", "status", "content_type", "kind", "size",

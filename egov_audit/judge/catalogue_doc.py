@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections import Counter
 
 from egov_audit.paths import REPO_ROOT
-from egov_audit.rules import Rule, load_rules
+from egov_audit.judge.rules import Rule, load_rules
 
 DOC_PATH = REPO_ROOT / "docs" / "indicators.md"
 CRITERIA_ORDER = ["institutional-framework", "content-provision", "services-provision", "participation-engagement",

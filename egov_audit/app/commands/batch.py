@@ -17,7 +17,7 @@ STATUS_STYLE = {"ok": "green", "partial": "yellow", "error": "red", "running": "
 def batch_options(targets: Path, db: Optional[Path], out: Optional[Path], workers: int, fast: bool, render: str,
                   max_pages: int, satellite_pages: int, axe_pages: int, timeout: int, delay: Optional[float],
                   audit_date: Optional[str], new: bool):
-    from egov_audit.batch import BatchOptions
+    from egov_audit.app.batch import BatchOptions
     if render not in ("auto", "always", "never"):
         raise typer.BadParameter("--render takes auto, always or never")
     stem = targets.with_suffix("")
@@ -40,9 +40,9 @@ def progress_table(states) -> Table:
 
 def run_with_progress(targets: Path, options, quiet_ok: bool = False):
     """Read the targets, open or resume the batch, audit with a live display; returns (result, store)."""
-    from egov_audit.batch import load_states, open_batch, run_batch
-    from egov_audit.store import Store
-    from egov_audit.targets import TargetsError, read_targets
+    from egov_audit.app.batch import load_states, open_batch, run_batch
+    from egov_audit.store.db import Store
+    from egov_audit.app.targets import TargetsError, read_targets
     try:
         rows, digest = read_targets(targets)
     except TargetsError as exc:
@@ -88,7 +88,7 @@ def ranking_table(ranking) -> Table:
 
 def write_batch_exports(store, result, out: Path, documents: list[dict] | None = None) -> list[Path]:
     """Every export of the batch's runs into ``out`` (the documents, when the caller has them already)."""
-    from egov_audit.exports import DEFAULT_NAMES, collect, export
+    from egov_audit.app.exports import DEFAULT_NAMES, collect, export
     if not result.run_ids:
         return []
     documents = documents if documents is not None else collect([store.path], result.run_ids)
@@ -99,7 +99,7 @@ def write_batch_exports(store, result, out: Path, documents: list[dict] | None =
 
 
 def finish(store, result, out: Path) -> list[dict]:
-    from egov_audit.exports import collect, ranking
+    from egov_audit.app.exports import collect, ranking
     documents = collect([store.path], result.run_ids) if result.run_ids else []
     ranked = ranking(documents)
     if ranked:

@@ -23,7 +23,7 @@ RENDER_HELP = "auto: render pages whose HTML is an application shell (and the ho
 
 def _crawl_options(url, db, allow_host, max_pages, max_depth, satellite_pages, max_external, render, fast,
                    delay, timeout, fresh, max_size_mb=30.0, axe_pages=5):
-    from egov_audit.runner import CrawlOptions
+    from egov_audit.app.runner import CrawlOptions
     if render not in ("auto", "always", "never"):
         raise typer.BadParameter("--render takes auto, always or never")
     return CrawlOptions(start_url=url, db=str(db), allow_hosts=list(allow_host or []), max_pages=max_pages,
@@ -33,8 +33,8 @@ def _crawl_options(url, db, allow_host, max_pages, max_depth, satellite_pages, m
 
 
 def _run_crawl(options):
-    from egov_audit.progress import CrawlProgress
-    from egov_audit.runner import run_crawl
+    from egov_audit.app.progress import CrawlProgress
+    from egov_audit.app.runner import run_crawl
     try:
         outcome = run_crawl(options, progress=CrawlProgress(console, options.max_pages))
     except ValueError as exc:
@@ -106,9 +106,9 @@ def audit(url: str = URL_ARG, db: Path = DB_OPT, json_out: Optional[Path] = type
 def _evaluate(db: Path, run_id: str | None, audit_date: Optional[str], edition: Optional[str] = None) -> dict:
     from datetime import date
 
-    from egov_audit.judging import evaluate_run
-    from egov_audit.rules import RuleError
-    from egov_audit.store import Store
+    from egov_audit.judge.evaluation import evaluate_run
+    from egov_audit.judge.rules import RuleError
+    from egov_audit.store.db import Store
     store = Store(db)
     try:
         summary = evaluate_run(store, run_id, date.fromisoformat(audit_date) if audit_date else None, edition)
@@ -127,8 +127,8 @@ def _evaluate(db: Path, run_id: str | None, audit_date: Optional[str], edition: 
 
 
 def _write_outputs(db: Path, run_id: str | None, json_out: Optional[Path], report_out: Optional[Path]):
-    from egov_audit.result import build_result, write_result
-    from egov_audit.store import Store
+    from egov_audit.app.result import build_result, write_result
+    from egov_audit.store.db import Store
     from reports.html import write_report
     store = Store(db)
     try:
@@ -180,7 +180,7 @@ def rules_list(criterion: Optional[str] = typer.Option(None, "--criterion", help
 
     Example: egov-audit rules list --criterion participation-engagement
     """
-    from egov_audit.rules import load_rules
+    from egov_audit.judge.rules import load_rules
     for r in load_rules():
         if criterion and r.criterion != criterion:
             continue
@@ -194,7 +194,7 @@ def rules_show(rule_id: str = typer.Argument(..., help="a rule id, e.g. particip
 
     Example: egov-audit rules show participatory-budgeting
     """
-    from egov_audit.rules import rule_files
+    from egov_audit.judge.rules import rule_files
     for path in rule_files():
         if path.stem == rule_id:
             print(f"# {path}")
@@ -210,7 +210,7 @@ def rules_docs(write: bool = typer.Option(False, "--write", help="write docs/ind
 
     Example: egov-audit rules docs --write
     """
-    from egov_audit.catalogue_doc import DOC_PATH, current
+    from egov_audit.judge.catalogue_doc import DOC_PATH, current
     text = current()
     if write:
         DOC_PATH.write_text(text, encoding="utf-8")
@@ -225,7 +225,7 @@ def runs(db: Path = DB_OPT):
 
     Example: egov-audit runs --db city.db
     """
-    from egov_audit.store import Store
+    from egov_audit.store.db import Store
     store = Store(db)
     for row in store.conn.execute("SELECT id, portal, status, pages_crawled, started, finished FROM runs "
                                   "ORDER BY started DESC"):
@@ -240,7 +240,7 @@ def demo(out: Path = typer.Option(Path("demo-output"), "--out", help="folder for
 
     Example: egov-audit demo --out demo-output
     """
-    from egov_audit import fixtureserver
+    from egov_audit.app import fixtureserver
     try:
         # the same address every time when it is free, so runs of the demo are one portal's history (diff works)
         site = fixtureserver.start(FIXTURES_DIR / "demo-city", DEMO_PORT)
@@ -251,7 +251,7 @@ def demo(out: Path = typer.Option(Path("demo-output"), "--out", help="folder for
         out.mkdir(parents=True, exist_ok=True)
         db = out / "audit.db"
         # A fresh process per crawl (Twisted's reactor runs once per process); the server stays in this one.
-        cmd = [sys.executable, "-m", "egov_audit.cli", "audit", site.url("/"), "--db", str(db), "--fast",
+        cmd = [sys.executable, "-m", "egov_audit.app.cli", "audit", site.url("/"), "--db", str(db), "--fast",
                "--fresh", "--render", render, "--json", str(out / "result.json"), "--report", str(out / "report.html")]
         code = subprocess.call(cmd)
     finally:
@@ -266,7 +266,7 @@ def serve_fixture(site: str = typer.Argument("demo-city", help="a folder under f
 
     Example: egov-audit serve-fixture demo-city --port 8800
     """
-    from egov_audit import fixtureserver
+    from egov_audit.app import fixtureserver
     running = fixtureserver.start(FIXTURES_DIR / site, port)
     for name in running.hosts:
         print(f"{name}: {running.origin(name)}/", flush=True)
@@ -277,7 +277,7 @@ def serve_fixture(site: str = typer.Argument("demo-city", help="a folder under f
         running.stop()
 
 
-from egov_audit.commands import register_all  # noqa: E402  (commands in their own modules)
+from egov_audit.app.commands import register_all  # noqa: E402  (commands in their own modules)
 
 register_all(app)
 

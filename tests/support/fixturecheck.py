@@ -1,5 +1,5 @@
 """Audit a fixture portal and compare the verdicts with its expected.yaml (used by tests and by
-`python -m egov_audit.fixturecheck` to print the per-indicator agreement table)."""
+`python -m tests.support.fixturecheck` to print the per-indicator agreement table)."""
 from __future__ import annotations
 
 import subprocess
@@ -11,11 +11,10 @@ from pathlib import Path
 
 import yaml
 
-from egov_audit import fixtureserver
+from egov_audit.app import fixtureserver
+from egov_audit.judge.rulecases import ALLOWED
 from egov_audit.paths import FIXTURES_DIR
 
-ALLOWED = {"pass": {"pass"}, "fail": {"fail"}, "review": {"review"}, "not-pass": {"fail", "review"},
-           "manual": {"manual"}, "error": {"error"}}
 
 
 @dataclass
@@ -38,13 +37,13 @@ def fixture_sites() -> list[Path]:
 
 
 def audit_fixture(site_dir: Path, workdir: Path, render: str = "auto") -> list[Comparison]:
-    from egov_audit.judging import evaluate_run, latest_evaluation
-    from egov_audit.store import Store
+    from egov_audit.judge.evaluation import evaluate_run, latest_evaluation
+    from egov_audit.store.db import Store
     expected = yaml.safe_load((site_dir / "expected.yaml").read_text(encoding="utf-8"))
     db = workdir / f"{site_dir.name}.db"
     site = fixtureserver.start(site_dir)
     try:
-        subprocess.run([sys.executable, "-m", "egov_audit.cli", "crawl", site.url(expected.get("start", "/")),
+        subprocess.run([sys.executable, "-m", "egov_audit.app.cli", "crawl", site.url(expected.get("start", "/")),
                         "--db", str(db), "--fast", "--fresh", "--render", render, "--timeout", "10"],
                        check=True, timeout=300, capture_output=True)
     finally:

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from checks import CheckResult, Context
-from egov_audit.rules import CONFIDENCE_RANK, CheckCall, Rule
-from egov_audit.site import Site
+from egov_audit.judge.rules import CONFIDENCE_RANK, CheckCall, Rule
+from egov_audit.page.site import Site
 
 MAX_EVIDENCE = 5
 

@@ -1,6 +1,6 @@
 """Datasette metadata for an audit database: what each table and column means, and canned queries.
 
-`egov-audit serve` writes this as the `--metadata` JSON. Column meanings follow egov_audit/migrations.py;
+`egov-audit serve` writes this as the `--metadata` JSON. Column meanings follow egov_audit/store/migrations.py;
 the queries read SQLite 3.35+ (window functions, json_extract) and pick, per run, its newest
 evaluation and, per portal, its newest judged run, so a DB with many runs of many portals is ranked right.
 """

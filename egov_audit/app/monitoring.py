@@ -10,8 +10,8 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 
-from egov_audit.history import HistoryError, diff_runs, judged_runs
-from egov_audit.store import Store, now_iso
+from egov_audit.app.history import HistoryError, diff_runs, judged_runs
+from egov_audit.store.db import Store, now_iso
 
 EXIT_OK, EXIT_REGRESSION, EXIT_UNCHECKED = 0, 1, 3
 

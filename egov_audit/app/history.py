@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from urllib.parse import urlsplit
 
-from egov_audit.judging import latest_evaluation
-from egov_audit.store import Store
+from egov_audit.judge.evaluation import latest_evaluation
+from egov_audit.store.db import Store
 
 PAGE_CHANGE_WARNING = 0.25        # a crawl 25 % larger or smaller is worth a warning
 
@@ -118,7 +118,7 @@ def diff_runs(store: Store, before_id: str, after_id: str) -> RunDiff:
     if eval_before is None or eval_after is None:
         missing = before_id if eval_before is None else after_id
         raise HistoryError(f"run {missing} has not been judged (run `egov-audit evaluate --run {missing}`)")
-    from egov_audit.rules import rule_titles
+    from egov_audit.judge.rules import rule_titles
     titles = rule_titles()
     result = RunDiff(portal=after_run["portal"], before_run=before_id, after_run=after_id,
                      score_before=eval_before["scores"].get("index"), score_after=eval_after["scores"].get("index"),

@@ -6,8 +6,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from egov_audit.paths import SCHEMAS_DIR
-from egov_audit.judging import latest_evaluation
-from egov_audit.store import Store
+from egov_audit.judge.evaluation import latest_evaluation
+from egov_audit.store.db import Store
 
 SCHEMA_VERSION = "1.0"
 DEFAULT_EDITION = "losi2024"
@@ -46,7 +46,7 @@ def build_result(store: Store, run_id: str | None = None) -> dict:
         document["edition"] = evaluation["edition"]
         document["evaluation"] = {k: evaluation[k] for k in ("id", "created", "audit_date", "rules_digest")}
         document["scores"] = evaluation["scores"]
-        from egov_audit.rules import rule_titles
+        from egov_audit.judge.rules import rule_titles
         titles = rule_titles()
         document["indicators"] = [{
             "id": v["rule_id"], "title": titles.get(v["rule_id"], v["rule_id"]), "rule_version": v["rule_version"],
@@ -66,7 +66,7 @@ def validate_result(document: dict) -> None:
 
 @lru_cache(maxsize=1)
 def _validator():
-    from egov_audit.rules import checked_validator
+    from egov_audit.judge.rules import checked_validator
     return checked_validator(result_schema())
 
 

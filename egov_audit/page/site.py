@@ -4,8 +4,8 @@ from __future__ import annotations
 import json
 from functools import cached_property
 
-from egov_audit.pagemodel import Page
-from egov_audit.store import Store
+from egov_audit.page.model import Page
+from egov_audit.store.db import Store
 
 JUDGED_KINDS = ("html", "pdf", "data")
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from warcio.archiveiterator import ArchiveIterator
 
 from crawler.warc import run_warc_files, warc_dir_for
-from egov_audit.store import Store
+from egov_audit.store.db import Store
 
 
 @dataclass

@@ -10,11 +10,11 @@ import time
 import uuid
 from datetime import date
 
-from egov_audit.engine import evaluate
-from egov_audit.rules import load_data, load_rules, rules_digest
-from egov_audit.scoring import editions, score
-from egov_audit.site import Site
-from egov_audit.store import Store, code_version, now_iso
+from egov_audit.judge.engine import evaluate
+from egov_audit.judge.rules import load_data, load_rules, rules_digest
+from egov_audit.judge.scoring import editions, score
+from egov_audit.page.site import Site
+from egov_audit.store.db import Store, code_version, now_iso
 
 
 def verdict_row(verdict) -> dict:

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from egov_audit.runner import validate_start_url
+from egov_audit.app.runner import validate_start_url
 
 REQUIRED = ("name", "country", "url")
 OPTIONAL = ("languages", "extra_hosts", "level")

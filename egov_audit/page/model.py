@@ -16,13 +16,10 @@ from urllib.parse import unquote, urljoin, urlsplit
 import lxml.html
 from lxml import etree
 
-from egov_audit.htmlfacts import INVISIBLE, MAX_PARSE_CHARS, _position, anchor_text
-from egov_audit.textnorm import fold, fold_with_map
+from egov_audit.html.facts import INVISIBLE, MAX_PARSE_CHARS, _position, anchor_text
+from egov_audit.html.forms import is_search_form
+from egov_audit.html.textnorm import fold, fold_with_map
 
-SEARCH_FIELD_NAMES = {"q", "query", "search", "s", "keys", "keyword", "keywords", "k", "term", "terms", "text",
-                      "buscar", "busca", "busqueda", "recherche", "suche", "suchbegriff", "searchword", "searchtext",
-                      "search_api_fulltext", "wd", "kw", "poisk", "words", "qt", "search-query"}
-SEARCH_ACTION = re.compile(r"(?i)(search|busca|recherche|suche|poisk|sousuo|jiansuo|bahth|pesquisa|cerca)")
 FIELD_TEXT_KINDS = {"text", "search", "email", "tel", "url", "number", "date", "datetime-local", "file", "password"}
 HEADING_TAGS = ("h1", "h2", "h3")
 LABEL_TAGS = ("label", "legend", "button")
@@ -95,22 +92,6 @@ def css_path(element) -> str:
         parts.append(node.tag if len(same) == 1 else f"{node.tag}:nth-of-type({same.index(node) + 1})")
         node = parent
     return " > ".join(reversed(parts))
-
-
-def is_search_form(form) -> bool:
-    if (form.get("role") or "").lower() == "search":
-        return True
-    parent = form.getparent()
-    if parent is not None and (parent.get("role") or "").lower() == "search":
-        return True
-    inputs = [i for i in form.iter("input") if (i.get("type") or "text").lower() not in ("hidden", "submit", "button")]
-    if any((i.get("type") or "").lower() == "search" for i in inputs):
-        return True
-    if len(inputs) > 2:
-        return False
-    if any((i.get("name") or "").lower() in SEARCH_FIELD_NAMES for i in inputs):
-        return True
-    return bool(SEARCH_ACTION.search(form.get("action") or "")) and bool(inputs)
 
 
 class Page:

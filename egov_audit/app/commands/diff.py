@@ -25,8 +25,8 @@ def register(app: typer.Typer) -> None:
         """
         from sqlite_utils.db import NotFoundError
 
-        from egov_audit.history import HistoryError, diff_runs, format_diff, pick_runs
-        from egov_audit.store import Store
+        from egov_audit.app.history import HistoryError, diff_runs, format_diff, pick_runs
+        from egov_audit.store.db import Store
         if not db.exists():
             typer.echo(f"error: no audit database at {db}", err=True)
             raise typer.Exit(2)

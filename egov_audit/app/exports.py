@@ -1,6 +1,6 @@
 """Researcher exports of judged runs: JSON documents, a long CSV, a wide matrix, questionnaires, one workbook.
 
-Everything is built from the result document (egov_audit.result.build_result, the published contract),
+Everything is built from the result document (egov_audit.app.result.build_result, the published contract),
 so an export says exactly what the report and the JSON say. Several audit databases can be exported
 together (a batch, or cities audited by different people).
 """
@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from egov_audit.result import build_result
-from egov_audit.store import Store
+from egov_audit.app.result import build_result
+from egov_audit.store.db import Store
 
 LONG_COLUMNS = ("portal", "start_url", "run_id", "audit_date", "edition", "indicator_id", "losi_code", "osi_code",
                 "criterion", "automation", "outcome", "confidence", "evidence_url", "evidence_excerpt", "reason")
@@ -160,7 +160,7 @@ def questionnaire_rows(document: dict, definitions: dict[str, str]) -> list[dict
 
 
 def rule_definitions() -> dict[str, str]:
-    from egov_audit.rules import rule_catalogue
+    from egov_audit.judge.rules import rule_catalogue
     return {rule_id: " ".join((entry.get("definition") or "").split()) for rule_id, entry in rule_catalogue().items()}
 
 
@@ -188,7 +188,7 @@ def _safe_name(text: str) -> str:
 
 
 def write_json(documents: list[dict], path: Path) -> list[Path]:
-    from egov_audit.result import validate_result
+    from egov_audit.app.result import validate_result
     for d in documents:
         validate_result(d)
     body = documents[0] if len(documents) == 1 else {"results": documents}

@@ -21,7 +21,7 @@ def register(app: typer.Typer) -> None:
 
         Example: egov-audit export --format matrix --db batch.db --out matrix.csv
         """
-        from egov_audit.exports import DEFAULT_NAMES, collect, export as write
+        from egov_audit.app.exports import DEFAULT_NAMES, collect, export as write
         try:
             documents = collect(db, run, all_runs)
             written = write(documents, fmt, out or Path(DEFAULT_NAMES.get(fmt, "export")))
