@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from checks.base import FAIL, CheckResult, register
+from checks.base import FAIL, CheckResult, Option, register
 from checks.text import KeywordSet
 
 FIELD_ALIASES = {"text": {"text"}, "email": {"email"}, "tel": {"tel"}, "file": {"file"}, "textarea": {"textarea"},
@@ -29,15 +29,21 @@ def _field_present(form, kind: str) -> bool:
 
 
 def prepare_form(options: dict) -> dict:
-    compiled = dict(options)
-    compiled["_keywords"] = KeywordSet.compile(options.get("keywords")) if options.get("keywords") else None
-    return compiled
+    return {"keywords": KeywordSet.compile(options.get("keywords")) if options.get("keywords") else None}
 
 
-@register("form-present", prepare=prepare_form)
+@register("form-present", prepare=prepare_form, options=[
+    Option("keywords", "keywords", "words the form's text (labels, legend, buttons, placeholders) must contain",
+           subject=True),
+    Option("fields", "list", "kinds of field the form must have (all of them)", allowed=tuple(FIELD_ALIASES),
+           shown=True),
+    Option("anonymous", "bool", "the form must offer an anonymous or confidential option", default=False),
+])
 def form_present(page, options, context) -> CheckResult:
+    """A form (not the site search box, unless asked for) with the field kinds a feature needs and, with
+    keywords, words that say what it is for."""
     wanted = options.get("fields") or []
-    keywords = options["_keywords"]
+    keywords = options.compiled["keywords"]
     for form in page.forms:
         if form.is_search and "search" not in wanted:
             continue   # a site search box is not a service form
@@ -56,6 +62,7 @@ def form_present(page, options, context) -> CheckResult:
 
 @register("search-form")
 def search_form(page, options, context) -> CheckResult:
+    """The page has a site search form."""
     for form in page.forms:
         if form.is_search:
             return CheckResult("pass", [page.evidence(f"search form → {form.action or '(this page)'}", form.element,

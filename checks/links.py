@@ -8,7 +8,7 @@ from urllib.parse import unquote, urlsplit
 
 import yaml
 
-from checks.base import FAIL, CheckResult, register
+from checks.base import FAIL, CheckResult, Option, register
 from checks.text import KeywordSet
 from egov_audit.html.textnorm import fold
 
@@ -36,15 +36,29 @@ def host_in(host: str, domains) -> str | None:
 
 
 def prepare_link(options: dict) -> dict:
-    compiled = dict(options)
-    compiled["_anchor"] = KeywordSet.compile(options.get("anchor")) if options.get("anchor") else None
-    compiled["_href"] = re.compile(options["href"]) if options.get("href") else None
-    return compiled
+    return {"anchor": KeywordSet.compile(options.get("anchor")) if options.get("anchor") else None,
+            "href": re.compile(options["href"]) if options.get("href") else None}
 
 
-@register("link-match", prepare=prepare_link)
+LINK_POSITIONS = ("navigation", "header", "footer", "body")
+LINK_SCOPES = ("portal", "satellite", "external")
+
+
+@register("link-match", prepare=prepare_link, options=[
+    Option("anchor", "keywords", "words the link's text (or its title / aria-label) must contain, per language",
+           subject=True),
+    Option("href", "regex", "a regular expression the link's address must match (mailto:/tel: links only when it "
+                            "names them)", shown=True, subject=True),
+    Option("hosts", "text-or-list", "name(s) of host lists in rules/_data/hosts.yaml the link must point into",
+           shown=True, subject=True),
+    Option("to", "list", "where the link must lead", allowed=LINK_SCOPES),
+    Option("positions", "list", "where on the page the link must sit", allowed=LINK_POSITIONS),
+    Option("min_distinct", "int", "distinct links (or hosts, with `hosts`) needed", default=1),
+])
 def link_match(page, options, context) -> CheckResult:
-    anchor, href = options["_anchor"], options["_href"]
+    """Links chosen by their text, address, target host list, where they sit on the page and where they
+    lead; links to pages the rule rejects (its `none` address patterns) do not count."""
+    anchor, href = options.compiled["anchor"], options.compiled["href"]
     to, positions = options.get("to"), options.get("positions")
     hosts = None
     if options.get("hosts"):
@@ -55,7 +69,7 @@ def link_match(page, options, context) -> CheckResult:
             raise KeyError(f"unknown host list(s) {missing} (rules/_data/hosts.yaml)")
         hosts = [d for n in names for d in table[n]]
     distinct: dict[str, object] = {}
-    ignore_links = options.get("_ignore_links")
+    ignore_links = options.excluded_links
     for link in page.links:
         if ignore_links is not None and ignore_links.search(link.url):
             continue
@@ -99,8 +113,14 @@ def file_format(url: str) -> str | None:
     return match.group(1) if match else None
 
 
-@register("file-links")
+@register("file-links", options=[
+    Option("formats", "list", "file formats (extensions) that count, e.g. [csv, xlsx, json]", required=True,
+           shown=True, subject=True),
+    Option("min_count", "int", "distinct file links needed", default=1),
+])
 def file_links(page, options, context) -> CheckResult:
+    """Links to files of the given formats (by extension, a format in the query or an export path); feeds,
+    sitemaps and dead links do not count."""
     formats = {f.lower().lstrip(".") for f in options.get("formats", ())}
     found = {}
     for link in page.links:
@@ -118,8 +138,12 @@ def file_links(page, options, context) -> CheckResult:
     return CheckResult("pass", evidence)
 
 
-@register("data-file")
+@register("data-file", options=[
+    Option("formats", "list", "formats that count", default=("csv", "json", "xml", "xlsx", "geojson"), shown=True,
+           subject=True),
+])
 def data_file(page, options, context) -> CheckResult:
+    """The page itself is a data file (fetched as data) of one of the formats."""
     formats = {f.lower() for f in options.get("formats", ("csv", "json", "xml", "xlsx", "geojson"))}
     content_type = (page.row.get("content_type") or "").lower()
     fmt = file_format(page.final_url) or next((f for f in formats if f in content_type), None)
@@ -128,8 +152,12 @@ def data_file(page, options, context) -> CheckResult:
     return FAIL
 
 
-@register("language-switch")
+@register("language-switch", options=[
+    Option("min_languages", "int", "languages the page must be offered in, its own included", default=2),
+])
 def language_switch(page, options, context) -> CheckResult:
+    """The page is offered in several languages: hreflang alternates, or language-switch links (language
+    names, or codes in the header, navigation or footer)."""
     wanted = int(options.get("min_languages", 2))
     own = (page.meta["html_lang"] or page.lang or "").split("-")[0].lower()
     languages = {own} if own else set()
@@ -162,8 +190,14 @@ PHONE = re.compile(r"\+?\(?\d[\d\s().\-/]{5,18}\d")
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 
-@register("contact-info")
+@register("contact-info", options=[
+    Option("kinds", "list", "kinds of contact to look for", default=("tel", "email", "address"),
+           allowed=("tel", "email", "address")),
+    Option("min_kinds", "int", "kinds that must be found", default=1),
+])
 def contact_info(page, options, context) -> CheckResult:
+    """Contact details on the page: tel: / mailto: links, a labelled phone number, an e-mail address, a
+    labelled postal address."""
     kinds = options.get("kinds") or ["tel", "email", "address"]
     found: dict[str, dict] = {}
     for link in page.links:

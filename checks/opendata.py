@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from checks.base import CheckResult, register
+from checks.base import CheckResult, Option, register
 from checks.text import KeywordSet
 from egov_audit.html.textnorm import fold
 
@@ -219,10 +219,17 @@ def sectors_of(catalogue: Catalogue) -> list[str]:
     return [name for name, words in _sectors().items() if words.search(text)]
 
 
-@register("data-catalogue", site=True)
+@register("data-catalogue", site=True, options=[
+    Option("min_datasets", "int", "datasets the catalogue must list", default=1),
+    Option("min_open_share", "number", "share (0–1) of datasets offered in an open format", default=0),
+    Option("licence", "bool", "most datasets must state a licence", default=False),
+    Option("min_complete_share", "number", "share (0–1) of datasets with complete metadata", default=0),
+    Option("sector", "text", "an OSI sector the catalogue must cover (a name in checks/data/sectors.yaml)"),
+    Option("min_sectors", "int", "OSI sectors the catalogue must cover", default=0),
+])
 def data_catalogue(site, options, context) -> CheckResult:
-    """A data catalogue verified through its API. Options: min_datasets (1), min_open_share (0–1),
-    licence (true: most datasets state one), min_complete_share (0–1), sector (one OSI sector), min_sectors."""
+    """A data catalogue verified through its API (CKAN, Socrata, Opendatasoft … answers stored by the crawl):
+    enough datasets, open formats, licences, complete metadata, sectors."""
     probes = site.artifacts.get("data-api") or []
     found, failures = catalogues(probes)
     probes = [p for p in probes if p.get("platform") in PARSERS]

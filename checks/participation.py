@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 
-from checks.base import CheckResult, register
+from checks.base import CheckResult, Option, register
 
 BUDGETING = {"budgeting"}
 BUDGET_VOTING = {"budgeting", "multiple_voting"}   # a basket within a budget, or votes spread over projects
@@ -61,10 +61,16 @@ def govocal_budgeting(body: str) -> list[dict]:
     return found
 
 
-@register("participation-api", site=True)
+@register("participation-api", site=True, options=[
+    Option("platform", "text", "the participation platform whose API answers were stored", default="govocal",
+           allowed=("govocal",)),
+    Option("feature", "text", "the feature a project must be in a phase of", default="budgets", allowed=("budgets",),
+           shown=True),
+    Option("recency_years", "int", "the phase ends at most this many years before the audit date, or later"),
+])
 def participation_api(site, options, context) -> CheckResult:
-    """A participation platform's public API lists a project with the wanted feature. Options:
-    platform (govocal), feature (budgets), recency_years (the phase ends in the window or later)."""
+    """A participation platform's public API (stored by the crawl) lists a project with the wanted feature,
+    e.g. a Go Vocal project in a participatory-budgeting phase."""
     platform = options.get("platform", "govocal")
     if options.get("feature", "budgets") != "budgets" or platform != "govocal":
         raise ValueError("participation-api knows only platform govocal, feature budgets")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from checks.base import FAIL, CheckResult, register
+from checks.base import FAIL, CheckResult, Option, register
 
 
 _COMPILED: dict[int, tuple[dict, dict]] = {}
@@ -62,8 +62,15 @@ def feature_shown(page, table: dict, pid: str, feature: str) -> bool:
     return any(p.search(haystacks.get(where, "")) for where, p in patterns.items())
 
 
-@register("platform")
+@register("platform", options=[
+    Option("platforms", "list", "platform ids of rules/_data/platforms.yaml (none given: any known platform)",
+           shown=True, subject=True),
+    Option("feature", "text", "a feature of the platform the page must show (its own patterns in platforms.yaml), "
+                              "e.g. budgets, proposals, datasets", shown=True),
+])
 def platform(page, options, context) -> CheckResult:
+    """The page is served by a known participation, open-data or reporting platform (weighted signatures
+    on HTML, address and headers), optionally showing one of its features."""
     table = context.data.get("platforms") or {}
     wanted = options.get("platforms") or None
     unknown = [p for p in (wanted or ()) if p not in table]

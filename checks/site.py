@@ -1,7 +1,7 @@
 """Site checks: judged once per run from what the crawl gathered on the live site."""
 from __future__ import annotations
 
-from checks.base import FAIL, CheckResult, register
+from checks.base import FAIL, CheckResult, Option, register
 from egov_audit.html.textnorm import fold
 
 ERROR_KINDS_THAT_ARE_NOT_ABSENCE = ("timeout", "dns", "connection", "tls", "fetch", "render")
@@ -62,8 +62,11 @@ def site_search(site, options, context) -> CheckResult:
                        reason="the search answered, but not with results for a word the portal itself uses")
 
 
-@register("https", site=True)
+@register("https", site=True, options=[
+    Option("hsts", "bool", "the home page must also send Strict-Transport-Security", default=False),
+])
 def https(site, options, context) -> CheckResult:
+    """The home page is served over HTTPS (after redirects)."""
     home = site.home
     if home is None:
         raise RuntimeError("the home page was not fetched")

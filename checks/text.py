@@ -6,7 +6,7 @@ import unicodedata
 from functools import lru_cache
 from dataclasses import dataclass
 
-from checks.base import FAIL, CheckResult, register
+from checks.base import FAIL, CheckResult, Option, register
 from egov_audit.html.textnorm import fold
 
 DEFAULT_FIELDS = ("title", "headings", "anchors", "text", "alt", "labels")
@@ -186,24 +186,30 @@ def years_near(text: str, start: int, end: int, window: int) -> list[int]:
 
 
 def prepare_keywords(options: dict) -> dict:
-    compiled = dict(options)
-    compiled["_keywords"] = KeywordSet.compile(options.get("keywords"))
-    compiled["_near"] = KeywordSet.compile(options.get("near")) if options.get("near") else None
-    compiled["_not_near"] = KeywordSet.compile(options.get("not_near")) if options.get("not_near") else None
-    compiled["_fields"] = tuple(options.get("fields") or DEFAULT_FIELDS)
-    return compiled
+    return {"keywords": KeywordSet.compile(options.get("keywords")),
+            "near": KeywordSet.compile(options.get("near")) if options.get("near") else None,
+            "not_near": KeywordSet.compile(options.get("not_near")) if options.get("not_near") else None,
+            "fields": tuple(options.get("fields") or DEFAULT_FIELDS)}
 
 
-def searched_keywords(options: dict) -> dict:
-    keywords = options.get("keywords") or {}
-    return {"fields": list(options.get("fields") or DEFAULT_FIELDS),
-            "languages": sorted(keywords) if isinstance(keywords, dict) else ["any"]}
-
-
-@register("keyword-match", prepare=prepare_keywords)
+@register("keyword-match", prepare=prepare_keywords, options=[
+    Option("keywords", "keywords", "words or phrases to find, per language (a trailing * allows any ending)",
+           required=True, subject=True),
+    Option("fields", "list", "where to look on the page (best first: title, headings, anchors, labels, alt, text, url)",
+           default=DEFAULT_FIELDS, allowed=tuple(FIELD_RANK), shown=True),
+    Option("near", "keywords", "a match counts only with one of these words within `window` characters"),
+    Option("not_near", "keywords", "a match does not count with one of these words within `window` characters"),
+    Option("window", "int", "characters around a match read for `near`, `not_near` and dates", default=200),
+    Option("min_matches", "int", "distinct keywords that must be found", default=1),
+    Option("recency_years", "int", "a year written near the match must be at most this many years before the audit "
+                                   "date (undated: review; only older years: fail)"),
+    Option("upcoming", "bool", "only a year after the audit year counts (an announced round)", default=False),
+])
 def keyword_match(page, options, context) -> CheckResult:
-    keywords: KeywordSet = options["_keywords"]
-    near, not_near = options["_near"], options["_not_near"]
+    """Keywords (in any of the rule's languages) in the fields an assessor reads: title, headings, link texts,
+    form labels, image texts, body text or the address; optionally near other words and with a recent date."""
+    keywords: KeywordSet = options.compiled["keywords"]
+    near, not_near = options.compiled["near"], options.compiled["not_near"]
     window = int(options.get("window", 200))
     min_matches = int(options.get("min_matches", 1))
     recency = options.get("recency_years")
@@ -213,8 +219,8 @@ def keyword_match(page, options, context) -> CheckResult:
     found: dict[str, tuple] = {}          # folded keyword → (field rank, field, segment, start, end)
     old_years: set[int] = set()
     recent = False
-    ignore_links = options.get("_ignore_links")
-    for field in options["_fields"]:
+    ignore_links = options.excluded_links
+    for field in options.compiled["fields"]:
         for segment in page.fields.get(field, ()):
             if field == "anchors" and ignore_links is not None and ignore_links.search(page.link_url(segment.element)):
                 continue   # a headline linking to a news story is not the feature either
@@ -268,14 +274,17 @@ def _within(keywords: KeywordSet, text: str, start: int, end: int, window: int) 
 
 
 def prepare_pattern(options: dict) -> dict:
-    compiled = dict(options)
-    compiled["_pattern"] = re.compile(options["pattern"])
-    return compiled
+    return {"pattern": re.compile(options["pattern"])}
 
 
-@register("url-pattern", prepare=prepare_pattern)
+@register("url-pattern", prepare=prepare_pattern, options=[
+    Option("pattern", "regex", "a regular expression searched in the page's address (and its final address after "
+                               "redirects); (?i) makes it ignore case", required=True, shown=True, subject=True),
+], excludes=lambda options: options.compiled.get("pattern") if options.get("pattern") else None)
 def url_pattern(page, options, context) -> CheckResult:
+    """The page's address matches a pattern. In a rule's `none`, it rejects pages (news stories, archives)
+    as evidence, and links to them are ignored by the rule's other checks."""
     for url in dict.fromkeys((page.url, page.final_url)):
-        if options["_pattern"].search(url):
+        if options.compiled["pattern"].search(url):
             return CheckResult("pass", [page.evidence(url, None, field="url")])
     return FAIL

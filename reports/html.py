@@ -12,6 +12,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from egov_audit.store.db import Store
+from egov_audit.outcomes import UNMET as OUTCOME_UNMET, Outcome
 from reports import charts
 from reports.a11y import accessibility
 from egov_audit.judge.rules import rule_catalogue
@@ -20,8 +21,8 @@ from reports.screenshots import Gallery
 
 TEMPLATES = Path(__file__).parent / "templates"
 MAX_ROWS = 200
-UNMET = ("fail", "review", "error")
-OUTCOME_ORDER = ("pass", "fail", "review", "error", "manual", "not_applicable")
+UNMET = tuple(o for o in Outcome if o in OUTCOME_UNMET)          # fail, review, error: advice is shown
+OUTCOME_ORDER = (Outcome.PASS, Outcome.FAIL, Outcome.REVIEW, Outcome.ERROR, Outcome.MANUAL, Outcome.NOT_APPLICABLE)
 
 
 def _environment() -> Environment:
@@ -87,7 +88,7 @@ def render_report(store: Store, document: dict) -> str:
     indicators = [_indicator_view(i, gallery) for i in document["indicators"]]
     catalogue = rule_catalogue()
     manual = [{**i, "definition": (catalogue.get(i["id"]) or {}).get("definition") or ""}
-              for i in indicators if i["outcome"] == "manual"]
+              for i in indicators if i["outcome"] == Outcome.MANUAL]
     scores = document["scores"]
     edition = document["edition"]
     profile = (scores.get("profiles") or {}).get(edition) or {}

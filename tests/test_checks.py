@@ -20,8 +20,9 @@ def page(body: str, url: str = "http://127.0.0.1/page.html", head: str = "", lan
 
 def run(name: str, subject, **options):
     spec = CHECKS[name]
-    prepared = spec.prepare(options) if spec.prepare else options
-    return spec.run(subject, prepared, CTX)
+    wrong = [message for option, message in spec.option_problems(options) if option]   # a test's options must be valid
+    assert not wrong, wrong
+    return spec.run(subject, spec.make_options(options), CTX)
 
 
 # ---- keyword-match ---------------------------------------------------------------

@@ -18,6 +18,13 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=N
 console = Console(stderr=True)
 
 DEMO_PORT = 8765
+RULES_OPT = typer.Option(None, "--rules", help="a rules folder (default: the catalogue's rules/, or $EGOV_RULES_DIR)")
+
+
+def fail(message: str, code: int = 2):
+    """One line on stderr and an exit code: what a person reads when a command cannot go on."""
+    print(f"error: {' '.join(str(message).split())}", file=sys.stderr)
+    raise typer.Exit(code)
 RENDER_HELP = "auto: render pages whose HTML is an application shell (and the home page once); always; never"
 
 
@@ -97,6 +104,8 @@ def audit(url: str = URL_ARG, db: Path = DB_OPT, json_out: Optional[Path] = type
 
     Example: egov-audit audit https://www.city.gov/ --db city.db --json city.json --report city.html
     """
+    from egov_audit.judge.rules import load_rules
+    load_rules()   # a bad rule stops the audit before the crawl, not after it
     outcome = _run_crawl(_crawl_options(url, db, allow_host, max_pages, max_depth, satellite_pages,
                                         max_external, render, fast, delay, timeout, fresh, max_size_mb, axe_pages))
     _evaluate(db, outcome.run_id, audit_date)
@@ -113,8 +122,7 @@ def _evaluate(db: Path, run_id: str | None, audit_date: Optional[str], edition: 
     try:
         summary = evaluate_run(store, run_id, date.fromisoformat(audit_date) if audit_date else None, edition)
     except (RuleError, LookupError, ValueError) as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2)
+        fail(exc)
     finally:
         store.close()
     s = summary["scores"]
@@ -170,7 +178,7 @@ def evaluate(db: Path = DB_OPT, run: Optional[str] = typer.Option(None, "--run",
 
 
 rules_app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
-                        help="The indicator catalogue: list, show, and generate docs/indicators.md.")
+                        help="The indicator catalogue: list, show, check and test rules, generate the docs.")
 app.add_typer(rules_app, name="rules")
 
 
@@ -181,7 +189,7 @@ def rules_list(criterion: Optional[str] = typer.Option(None, "--criterion", help
     Example: egov-audit rules list --criterion participation-engagement
     """
     from egov_audit.judge.rules import load_rules
-    for r in load_rules():
+    for r in load_rules():   # a bad rule file: one line and exit 2 (main() answers every RuleError so)
         if criterion and r.criterion != criterion:
             continue
         code = r.codes.get("losi2024") or (f"osi {r.codes['osi2024']}" if "osi2024" in r.codes else "suppl.")
@@ -194,27 +202,92 @@ def rules_show(rule_id: str = typer.Argument(..., help="a rule id, e.g. particip
 
     Example: egov-audit rules show participatory-budgeting
     """
-    from egov_audit.judge.rules import rule_files
+    from egov_audit.judge.rules import load_rule, rule_files
     for path in rule_files():
         if path.stem == rule_id:
+            load_rule(path)   # a rule that does not validate is answered with what is wrong, not printed as if usable
             print(f"# {path}")
             print(path.read_text(encoding="utf-8"))
             return
-    console.print(f"[red]error:[/red] no rule '{rule_id}'")
-    raise typer.Exit(2)
+    fail(f"no rule '{rule_id}'")
+
+
+@rules_app.command("check")
+def rules_check(rules: Optional[Path] = RULES_OPT):
+    """Validate every rule file: schema, check names, each check's declared options (names, types, allowed values).
+
+    Prints every problem as file:line: what is wrong (and what is allowed); exit code 2 if there is any.
+
+    Example: egov-audit rules check --rules my-rules/
+    """
+    from egov_audit.judge.rules import check_rules, rule_files
+    from egov_audit.paths import RULES_DIR
+    folder = rules or RULES_DIR
+    if not folder.is_dir():
+        fail(f"{folder} is not a folder of rules (rules/<criterion>/<id>.yaml)")
+    good, problems = check_rules(folder)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    files = len(rule_files(folder))
+    if problems:
+        print(f"{len(problems)} problems in {files - len(good)} of {files} rule files", file=sys.stderr)
+        raise typer.Exit(2)
+    print(f"{files} rule files in {folder}: all valid")
+
+
+@rules_app.command("test")
+def rules_test(rule_id: str = typer.Argument(..., help="a rule id, e.g. participatory-budgeting"),
+               rules: Optional[Path] = RULES_OPT,
+               cases: Optional[Path] = typer.Option(None, "--cases", help="folder of rule-case files (default: "
+                                                    "fixtures/rules/, or $EGOV_RULE_CASES_DIR)")):
+    """Run one rule's cases (its page fixtures, offline) and the meta checks for it (tested both ways).
+
+    Exit code 1 when a case or a meta check fails, 2 when the rules do not load.
+
+    Example: egov-audit rules test participatory-budgeting
+    """
+    from egov_audit.judge.rulecases import CASES_DIR, case_kinds, coverage_problem, run_cases
+    from egov_audit.judge.rules import load_data, load_rules
+    from egov_audit.paths import RULES_DIR
+    folder, cases_dir = rules or RULES_DIR, cases or CASES_DIR
+    catalogue = {r.id: r for r in load_rules(folder)}
+    rule = catalogue.get(rule_id)
+    if rule is None:
+        fail(f"no rule '{rule_id}' in {folder}")
+    case_file = cases_dir / f"{rule_id}.yaml"
+    problems = []
+    if case_file.exists():
+        results = run_cases(case_file, catalogue, load_data(folder))
+        for r in results:
+            print(f"{'ok  ' if r.ok else 'FAIL'} {r.name}: expected {r.expect}, got {r.got}"
+                  + ("" if r.ok else f" ({' '.join(r.reason.split())[:200]})"))
+        problems += [f"case '{r.name}' expected {r.expect}, got {r.got}" for r in results if not r.ok]
+    elif rule.automation != "manual":
+        problems.append(f"no rule cases: write {case_file}")
+    covered = coverage_problem(rule, case_kinds(catalogue, cases_dir).get(rule_id, set()))
+    if covered and case_file.exists():
+        problems.append(covered)
+    for problem in problems:
+        print(f"problem: {problem}", file=sys.stderr)
+    if problems:
+        raise typer.Exit(1)
+    print(f"{rule_id}: every case passes and the rule is tested both ways")
 
 
 @rules_app.command("docs")
-def rules_docs(write: bool = typer.Option(False, "--write", help="write docs/indicators.md instead of printing")):
-    """Generate the indicator catalogue page (docs/indicators.md) from rules/.
+def rules_docs(write: bool = typer.Option(False, "--write", help="write docs/indicators.md and docs/rules.md "
+                                                                 "instead of printing the first")):
+    """Generate the indicator catalogue page (docs/indicators.md) from rules/ and the rule author's reference
+    (docs/rules.md) from the checks' own docstrings and option declarations.
 
     Example: egov-audit rules docs --write
     """
-    from egov_audit.judge.catalogue_doc import DOC_PATH, current
-    text = current()
+    from egov_audit.judge import catalogue_doc, rules_doc
+    text = catalogue_doc.current()
     if write:
-        DOC_PATH.write_text(text, encoding="utf-8")
-        print(f"wrote {DOC_PATH}")
+        catalogue_doc.DOC_PATH.write_text(text, encoding="utf-8")
+        rules_doc.DOC_PATH.write_text(rules_doc.current(), encoding="utf-8")
+        print(f"wrote {catalogue_doc.DOC_PATH} and {rules_doc.DOC_PATH}")
     else:
         print(text)
 
@@ -284,7 +357,12 @@ register_all(app)
 
 def main():
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
-    app()
+    from egov_audit.judge.rules import RuleError
+    try:
+        app()
+    except RuleError as exc:   # any command that loads rules: a bad rule is one line naming file and line, exit 2
+        print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,8 @@ evaluation and, per portal, its newest judged run, so a DB with many runs of man
 """
 from __future__ import annotations
 
+from egov_audit.outcomes import Confidence, Outcome
+
 TABLES = {
     "runs": ("One crawl run of a portal (a run can be interrupted and resumed).", {
         "id": "run id: UTC start time and a random suffix",
@@ -77,8 +79,8 @@ TABLES = {
         "rule_version": "rule version used", "losi_code": "LOSI 2024 indicator code (#201–#299)",
         "osi_code": "OSI e-participation code", "criterion": "LOSI criterion",
         "automation": "automatic | assisted | manual",
-        "outcome": "pass | fail | review | not_applicable | error | manual",
-        "confidence": "high | medium | low", "reason": "why this outcome, in a sentence",
+        "outcome": " | ".join(o.value for o in Outcome),
+        "confidence": " | ".join(c.value for c in reversed(Confidence)), "reason": "why this outcome, in a sentence",
         "evidence": "JSON list (≤5): url, excerpt, selector, click_depth, snapshot, screenshot, warc_record_id",
         "searched": "JSON: pages considered, languages, checks and patterns tried",
     }),

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from egov_audit.app.result import build_result
+from egov_audit.outcomes import Outcome
 from egov_audit.store.db import Store
 
 LONG_COLUMNS = ("portal", "start_url", "run_id", "audit_date", "edition", "indicator_id", "losi_code", "osi_code",
@@ -21,10 +22,10 @@ LONG_COLUMNS = ("portal", "start_url", "run_id", "audit_date", "edition", "indic
 QUESTION_COLUMNS = ("code", "indicator_id", "question", "definition", "answer", "confidence", "evidence_url",
                     "evidence_excerpt", "note", "assessor_answer", "assessor_note")
 # The wide matrix is for statistics: a met indicator is 1, an unmet one 0; open items keep their word.
-MATRIX_VALUES = {"pass": "1", "fail": "0", "not_applicable": "na", "review": "review", "manual": "manual",
-                 "error": "error"}
-ANSWERS = {"pass": "yes", "fail": "no", "not_applicable": "not applicable", "review": "to confirm",
-           "manual": "to assess", "error": "could not check"}
+MATRIX_VALUES = {Outcome.PASS: "1", Outcome.FAIL: "0", Outcome.NOT_APPLICABLE: "na", Outcome.REVIEW: "review",
+                 Outcome.MANUAL: "manual", Outcome.ERROR: "error"}
+ANSWERS = {Outcome.PASS: "yes", Outcome.FAIL: "no", Outcome.NOT_APPLICABLE: "not applicable",
+           Outcome.REVIEW: "to confirm", Outcome.MANUAL: "to assess", Outcome.ERROR: "could not check"}
 
 
 @dataclass
@@ -148,7 +149,7 @@ def questionnaire_rows(document: dict, definitions: dict[str, str]) -> list[dict
         code = _code(i)
         first = i["evidence"][0] if i["evidence"] else {}
         note = i["reason"]
-        if i["outcome"] == "fail" and i.get("searched"):
+        if i["outcome"] == Outcome.FAIL and i.get("searched"):
             s = i["searched"]
             note = f"{note} (searched {s.get('pages_considered', '?')} pages in {', '.join(s.get('languages') or [])})"
         rows.append({"code": code, "indicator_id": i["id"], "question": i["title"],

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from urllib.parse import urlsplit
 
 from egov_audit.judge.evaluation import latest_evaluation
+from egov_audit.outcomes import Outcome
 from egov_audit.store.db import Store
 
 PAGE_CHANGE_WARNING = 0.25        # a crawl 25 % larger or smaller is worth a warning
@@ -134,11 +135,11 @@ def diff_runs(store: Store, before_id: str, after_id: str) -> RunDiff:
                         reason=(b or {}).get("reason") or "")
         if a is None or b is None:
             result.changed.append(change)
-        elif a["outcome"] != "pass" and b["outcome"] == "pass":
+        elif a["outcome"] != Outcome.PASS and b["outcome"] == Outcome.PASS:
             result.gained.append(change)
-        elif a["outcome"] == "pass" and b["outcome"] in ("fail", "review"):
+        elif a["outcome"] == Outcome.PASS and b["outcome"] in (Outcome.FAIL, Outcome.REVIEW):
             result.lost.append(change)
-        elif a["outcome"] == "pass" and b["outcome"] == "error":
+        elif a["outcome"] == Outcome.PASS and b["outcome"] == Outcome.ERROR:
             result.unchecked.append(change)
         elif a["outcome"] != b["outcome"] or a["confidence"] != b["confidence"]:
             result.changed.append(change)

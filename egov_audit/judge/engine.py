@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from checks import CheckResult, Context
-from egov_audit.judge.rules import CONFIDENCE_RANK, CheckCall, Rule
+from egov_audit.judge.rules import CheckCall, Rule
+from egov_audit.outcomes import CONFIDENCE_RANK, Confidence, Outcome
 from egov_audit.page.site import Site
 
 MAX_EVIDENCE = 5
@@ -21,8 +22,8 @@ MAX_EVIDENCE = 5
 @dataclass
 class Verdict:
     rule: Rule
-    outcome: str                       # pass | fail | review | not_applicable | error | manual
-    confidence: str | None = None
+    outcome: Outcome
+    confidence: Confidence | None = None
     reason: str = ""
     evidence: list[dict] = field(default_factory=list)
     searched: dict = field(default_factory=dict)
@@ -31,8 +32,8 @@ class Verdict:
 @dataclass
 class Hit:
     page: object
-    confidence: str
-    outcome: str                       # pass | review
+    confidence: Confidence
+    outcome: Outcome                   # pass | review
     evidence: list[dict]
     reason: str = ""
     notes: tuple = ()                  # why other checks could not decide (shown when the verdict is review)
@@ -57,7 +58,7 @@ def _run(call: CheckCall, subject, context: Context, cache: dict) -> CheckResult
     return cache[key]
 
 
-def _min_conf(a: str, b: str) -> str:
+def _min_conf(a: Confidence, b: Confidence) -> Confidence:
     return a if CONFIDENCE_RANK[a] <= CONFIDENCE_RANK[b] else b
 
 
@@ -65,25 +66,25 @@ def _judge_page(rule: Rule, page, site: Site, context: Context, cache: dict) -> 
     for call in rule.none:
         if _run(call, site if call.site else page, context, cache).passed:
             return None
-    confidence, evidence, outcome, reasons = "high", [], "pass", []
+    confidence, evidence, outcome, reasons = Confidence.HIGH, [], Outcome.PASS, []
     for call in rule.all:
         result = _run(call, site if call.site else page, context, cache)
-        if result.outcome == "fail":
+        if result.outcome == Outcome.FAIL:
             return None
         confidence = _min_conf(confidence, call.confidence)
         evidence += result.evidence
-        if result.outcome == "review":
-            outcome = "review"
+        if result.outcome == Outcome.REVIEW:
+            outcome = Outcome.REVIEW
             reasons.append(result.reason)
     if rule.any:
         best, notes = None, []
         for call in rule.any:
             result = _run(call, site if call.site else page, context, cache)
-            if result.outcome == "fail":
+            if result.outcome == Outcome.FAIL:
                 continue
-            if result.outcome == "review" and result.reason:
+            if result.outcome == Outcome.REVIEW and result.reason:
                 notes.append(result.reason)
-            rank = (result.outcome == "pass", CONFIDENCE_RANK[call.confidence])
+            rank = (result.outcome == Outcome.PASS, CONFIDENCE_RANK[call.confidence])
             if best is None or rank > best[0]:
                 best = (rank, call, result)
         if best is None:
@@ -91,8 +92,8 @@ def _judge_page(rule: Rule, page, site: Site, context: Context, cache: dict) -> 
         _, call, result = best
         confidence = _min_conf(confidence, call.confidence)
         evidence = result.evidence + evidence
-        if result.outcome == "review":
-            outcome = "review"
+        if result.outcome == Outcome.REVIEW:
+            outcome = Outcome.REVIEW
             reasons.append(result.reason)
     else:
         notes = []
@@ -101,16 +102,13 @@ def _judge_page(rule: Rule, page, site: Site, context: Context, cache: dict) -> 
 
 
 def _searched(rule: Rule, pages: list) -> dict:
+    """What a rule looked for, as each of its checks reports it (CheckSpec.searched): shown beside a fail."""
+    from checks import CHECKS
     languages, patterns = set(), []
     for call in rule.any + rule.all:
-        keywords = call.options.get("keywords") or call.options.get("anchor") or {}
-        if isinstance(keywords, dict):
-            languages.update(keywords)
-        for key in ("pattern", "href", "platforms", "hosts", "formats", "fields", "feature"):
-            if call.options.get(key):
-                patterns.append(f"{call.name}.{key}={call.options[key]}")
-        if not any(call.options.get(k) for k in ("pattern", "href", "platforms", "hosts", "formats", "keywords", "anchor")):
-            patterns.append(call.name)
+        said = CHECKS[call.name].searched(call.options)
+        languages.update(said.get("languages") or ())
+        patterns += said.get("patterns") or ()
     return {"pages_considered": len(pages), "languages": sorted(languages), "checks": [c.name for c in rule.any + rule.all],
             "patterns": patterns[:12]}
 
@@ -118,7 +116,7 @@ def _searched(rule: Rule, pages: list) -> dict:
 def judge(rule: Rule, site: Site, context: Context, cache: dict | None = None) -> Verdict:
     cache = {} if cache is None else cache
     if rule.automation == "manual":
-        return Verdict(rule, "manual", reason=rule.manual_reason or "needs a human assessor")
+        return Verdict(rule, Outcome.MANUAL, reason=rule.manual_reason or "needs a human assessor")
     candidates = [p for p in site.pages if p.scope in rule.scope and p.kind in rule.kinds]
     searched = _searched(rule, candidates)
     site_only = all(c.site for c in rule.any + rule.all + rule.none)
@@ -127,16 +125,16 @@ def judge(rule: Rule, site: Site, context: Context, cache: dict | None = None) -
             hits = [h for h in [_judge_page(rule, site.home, site, context, cache)] if h]
         else:
             if not candidates:
-                return Verdict(rule, "error", reason="no pages of the run could be judged (the crawl got nothing usable)",
+                return Verdict(rule, Outcome.ERROR, reason="no pages of the run could be judged (the crawl got nothing usable)",
                                searched=searched)
             hits = [h for h in (_judge_page(rule, p, site, context, cache) for p in candidates) if h]
     except CheckFailed as failure:
-        return Verdict(rule, "error", reason=str(failure), searched=searched)
+        return Verdict(rule, Outcome.ERROR, reason=str(failure), searched=searched)
     if not hits:
         reasons, evidence = _fail_reasons(rule, candidates if not site_only else [], site, cache)
         reason = "; ".join(reasons) or f"no evidence on {len(candidates)} pages"
-        return Verdict(rule, "fail", reason=reason, evidence=evidence[:MAX_EVIDENCE], searched=searched)
-    hits.sort(key=lambda h: (h.outcome == "pass", CONFIDENCE_RANK[h.confidence],
+        return Verdict(rule, Outcome.FAIL, reason=reason, evidence=evidence[:MAX_EVIDENCE], searched=searched)
+    hits.sort(key=lambda h: (h.outcome == Outcome.PASS, CONFIDENCE_RANK[h.confidence],
                              -(h.page.click_depth if h.page.click_depth is not None else 99)), reverse=True)
     best = hits[0]
     # the best hits first, two items each, so evidence spans pages; then fill up from what is left
@@ -151,15 +149,15 @@ def judge(rule: Rule, site: Site, context: Context, cache: dict | None = None) -
         evidence.append({**item, "confidence": hit.confidence})
         if len(evidence) == MAX_EVIDENCE:
             break
-    if best.outcome == "pass" and CONFIDENCE_RANK[best.confidence] >= CONFIDENCE_RANK[rule.min_confidence]:
-        return Verdict(rule, "pass", best.confidence, "", evidence, searched)
+    if best.outcome == Outcome.PASS and CONFIDENCE_RANK[best.confidence] >= CONFIDENCE_RANK[rule.min_confidence]:
+        return Verdict(rule, Outcome.PASS, best.confidence, "", evidence, searched)
     # a check that said why it could not decide (e.g. "the catalogue API answered HTTP 500") explains the
     # review better than the confidence bar, even when a weaker keyword hit ranked first
-    explained = list(dict.fromkeys([h.reason for h in hits if h.outcome == "review" and h.reason]
+    explained = list(dict.fromkeys([h.reason for h in hits if h.outcome == Outcome.REVIEW and h.reason]
                                    + [n for h in hits for n in h.notes]))
     lead = best.reason or f"only {best.confidence}-confidence evidence (a {rule.min_confidence} one is needed to pass)"
     reason = "; ".join([lead] + [r for r in explained if r != lead][:2])
-    return Verdict(rule, "review", best.confidence, reason, evidence, searched)
+    return Verdict(rule, Outcome.REVIEW, best.confidence, reason, evidence, searched)
 
 
 def _fail_reasons(rule: Rule, candidates, site, cache) -> tuple[list[str], list[dict]]:
@@ -170,7 +168,7 @@ def _fail_reasons(rule: Rule, candidates, site, cache) -> tuple[list[str], list[
     subjects += [(call, page) for page in candidates for call in rule.any + rule.all if not call.site]
     for call, subject in subjects:
         result = cache.get((id(call), id(subject)))
-        if result is not None and result.outcome == "fail":
+        if result is not None and result.outcome == Outcome.FAIL:
             if result.reason and result.reason not in reasons:
                 reasons.append(result.reason)
             evidence += result.evidence

@@ -29,11 +29,11 @@ def verdict_row(verdict) -> dict:
 def evaluate_run(store: Store, run_id: str | None = None, audit_date: date | None = None,
                  edition: str | None = None, rules_dir=None) -> dict:
     started = time.perf_counter()
-    site = Site(store, run_id)
-    audit_date = audit_date or date.fromisoformat(site.run["started"][:10])
     from egov_audit.paths import RULES_DIR
     rules_dir = rules_dir or RULES_DIR
-    rules = load_rules(rules_dir)
+    rules = load_rules(rules_dir)   # first: a bad rule is the answer, whatever the run
+    site = Site(store, run_id)
+    audit_date = audit_date or date.fromisoformat(site.run["started"][:10])
     verdicts = evaluate(site, rules, load_data(rules_dir), audit_date)
     rows = [verdict_row(v) for v in verdicts]
     scores = score([{"codes": v.rule.codes, "criterion": v.rule.criterion, "outcome": v.outcome} for v in verdicts],

@@ -20,6 +20,7 @@ must not. Format::
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -29,16 +30,18 @@ import yaml
 
 from checks import Context
 from egov_audit.judge.engine import judge
+from egov_audit.outcomes import EXPECTATIONS
 from egov_audit.page.model import Page
 from egov_audit.paths import REPO_ROOT
 from egov_audit.judge.rules import Rule, load_data
+from egov_audit.outcomes import CONFIDENCE_RANK
 from egov_audit.page.site import MemorySite
+from egov_audit.paths import FIXTURES_DIR
 
 # what an expected verdict (in expected.yaml or a rule case) accepts
-ALLOWED = {"pass": {"pass"}, "fail": {"fail"}, "review": {"review"}, "not-pass": {"fail", "review"},
-           "manual": {"manual"}, "error": {"error"}}
+ALLOWED = EXPECTATIONS
 
-CASES_DIR = REPO_ROOT / "fixtures" / "rules"
+CASES_DIR = Path(os.environ.get("EGOV_RULE_CASES_DIR") or REPO_ROOT / "fixtures" / "rules")   # beside EGOV_RULES_DIR
 
 
 @dataclass
@@ -54,8 +57,8 @@ class CaseResult:
         return self.got in ALLOWED[self.expect]
 
 
-def case_files() -> list[Path]:
-    return sorted(CASES_DIR.glob("*.yaml"))
+def case_files(cases_dir: Path = CASES_DIR) -> list[Path]:
+    return sorted(cases_dir.glob("*.yaml"))
 
 
 def _site(case: dict) -> MemorySite:
@@ -85,3 +88,48 @@ def run_cases(path: Path, rules: dict[str, Rule], data: dict | None = None) -> l
         verdict = judge(rule, site, Context(audit_date=context_date, data=data, site=site))
         out.append(CaseResult(rule.id, case["name"], case["expect"], verdict.outcome, verdict.reason))
     return out
+
+
+# ---- meta checks: what every automated rule must have (tests/test_rule_cases.py and `egov-audit rules test`) ----
+
+def review_only(rule: Rule) -> bool:
+    """A rule whose best check cannot reach its pass bar (a person must judge): its positive case is a review."""
+    best = max((CONFIDENCE_RANK[c.confidence] for c in rule.any + rule.all), default=0)
+    return best < CONFIDENCE_RANK[rule.min_confidence]
+
+
+def _kind(expect: str, rule: Rule | None) -> str:
+    """'pass' for a case that shows the feature, 'not-pass' for one that must not pass."""
+    positive = expect == "pass" or (expect == "review" and rule is not None and review_only(rule))
+    return "pass" if positive else "not-pass"
+
+
+def fixture_portal_kinds() -> dict[str, set]:
+    """rule id → kinds of expectation the fixture portals (fixtures/sites/*/expected.yaml) give it."""
+    seen: dict[str, set] = {}
+    for expected in sorted(FIXTURES_DIR.glob("*/expected.yaml")):
+        spec = yaml.safe_load(expected.read_text(encoding="utf-8")) or {}
+        for rule_id, want in (spec.get("expected") or {}).items():
+            seen.setdefault(rule_id, set()).add("pass" if want == "pass" else "not-pass")
+    return seen
+
+
+def case_kinds(rules: dict[str, Rule], cases_dir: Path = CASES_DIR) -> dict[str, set]:
+    """rule id → kinds of case its rule-case file and the fixture portals give it."""
+    seen = fixture_portal_kinds()
+    for path in case_files(cases_dir):
+        spec = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for case in spec.get("cases") or ():
+            seen.setdefault(spec.get("rule"), set()).add(_kind(case.get("expect", ""), rules.get(spec.get("rule"))))
+    return seen
+
+
+def coverage_problem(rule: Rule, kinds: set) -> str | None:
+    """Why an automated rule's cases do not test it both ways (None: they do)."""
+    if rule.automation == "manual" or kinds >= {"pass", "not-pass"}:
+        return None
+    positive = "review" if review_only(rule) else "pass"
+    lacking = [f"a case expecting {positive} (the feature shown)" if "pass" not in kinds else None,
+               "a case expecting fail or not-pass (a page without it, or a trap)" if "not-pass" not in kinds else None]
+    return (f"rule '{rule.id}' lacks {' and '.join(l for l in lacking if l)}: add it to "
+            f"{CASES_DIR.name}/{rule.id}.yaml (or a fixture portal's expected.yaml)")

@@ -9,9 +9,8 @@ from functools import lru_cache
 
 import yaml
 
+from egov_audit.outcomes import OPEN, Outcome
 from egov_audit.paths import RULES_DIR
-
-OPEN = ("review", "manual", "error")
 
 
 @lru_cache(maxsize=1)
@@ -38,9 +37,9 @@ def in_profile(profile: dict, codes: dict, criterion: str) -> bool:
 
 def _share(outcomes: list[str]) -> dict:
     total = len(outcomes)
-    met = outcomes.count("pass")
+    met = outcomes.count(Outcome.PASS)
     pending = sum(outcomes.count(o) for o in OPEN)
-    na = outcomes.count("not_applicable")
+    na = outcomes.count(Outcome.NOT_APPLICABLE)
     denominator = total - na
     return {
         "indicators": total, "met": met, "open": pending,
