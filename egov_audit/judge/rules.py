@@ -182,6 +182,10 @@ def read_rule(path: Path) -> tuple[Rule | None, list[Problem]]:
             problems.append(Problem(path, locate(where, key), message))
         return None, sorted({str(p): p for p in problems}.values(), key=lambda p: p.line or 0)
     problems = []
+    toolkits = _toolkits(path.parent.parent)
+    if "toolkit" in data and data["toolkit"] not in toolkits:
+        problems.append(Problem(path, locate(("toolkit",)), f"toolkit '{data['toolkit']}' is not a source of "
+                                f"{path.parent.parent.name}/_criteria.yaml (allowed: {', '.join(toolkits) or 'none'})"))
     if data["id"] != path.stem:
         problems.append(Problem(path, locate(("id",)), f"id '{data['id']}' differs from the file name "
                                                        f"(rename the file to {data['id']}.yaml or change the id)"))
@@ -203,6 +207,16 @@ def read_rule(path: Path) -> tuple[Rule | None, list[Problem]]:
     except RuleError as exc:
         return None, exc.problems
     return rule, []
+
+
+@lru_cache(maxsize=4)
+def _toolkits(rules_dir: Path) -> list[str]:
+    """The UN pages a rule's advice may link (`sources` of rules/_criteria.yaml)."""
+    try:
+        criteria = yaml.load((rules_dir / "_criteria.yaml").read_text(encoding="utf-8"), Loader=YAML_LOADER) or {}
+    except (OSError, yaml.YAMLError):
+        return []
+    return list(criteria.get("sources") or {})
 
 
 def _compile_calls(entries, group: str, locate, path: Path, excluded=None) -> list[CheckCall]:
@@ -276,7 +290,8 @@ def check_rules(rules_dir: Path = RULES_DIR) -> tuple[list[Rule], list[Problem]]
 
 @lru_cache(maxsize=4)
 def rule_catalogue(rules_dir: Path = RULES_DIR) -> dict[str, dict]:
-    """id → {title, definition, codes, criterion, automation}: what reports and exports show beside a verdict.
+    """id → {title, definition, codes, criterion, automation, recommendation, toolkit}: what reports and exports
+    show beside a verdict.
 
     Tolerant on purpose: a broken rule file is reported by the loader when judging, not by a report of
     verdicts already stored.
@@ -288,7 +303,7 @@ def rule_catalogue(rules_dir: Path = RULES_DIR) -> dict[str, dict]:
         except (OSError, yaml.YAMLError):
             continue
         catalogue[data.get("id", path.stem)] = {k: data.get(k) for k in ("title", "definition", "codes", "criterion",
-                                                                         "automation")}
+                                                                         "automation", "recommendation", "toolkit")}
     return catalogue
 
 
