@@ -18,9 +18,12 @@ from egov_audit.outcomes import Outcome
 from egov_audit.store.db import Store
 
 LONG_COLUMNS = ("portal", "start_url", "run_id", "audit_date", "edition", "indicator_id", "losi_code", "osi_code",
-                "criterion", "automation", "outcome", "confidence", "evidence_url", "evidence_excerpt", "reason")
-QUESTION_COLUMNS = ("code", "indicator_id", "question", "definition", "answer", "confidence", "evidence_url",
-                    "evidence_excerpt", "note", "assessor_answer", "assessor_note")
+                "criterion", "automation", "outcome", "decided_by", "machine_outcome", "confidence", "evidence_url",
+                "evidence_excerpt", "reason")
+# run_id makes a filled-in sheet importable (`review import`); decided_by says whose the answer is
+QUESTION_COLUMNS = ("run_id", "code", "indicator_id", "question", "definition", "answer", "decided_by", "confidence",
+                    "evidence_url", "evidence_excerpt", "note", "assessor_answer", "assessor_note",
+                    "assessor_evidence_url")
 # The wide matrix is for statistics: a met indicator is 1, an unmet one 0; open items keep their word.
 MATRIX_VALUES = {Outcome.PASS: "1", Outcome.FAIL: "0", Outcome.NOT_APPLICABLE: "na", Outcome.REVIEW: "review",
                  Outcome.MANUAL: "manual", Outcome.ERROR: "error"}
@@ -96,6 +99,8 @@ def long_rows(documents: list[dict]) -> list[dict]:
                          "audit_date": _audit_date(d), "edition": d["edition"], "indicator_id": i["id"],
                          "losi_code": i["codes"].get("losi2024", ""), "osi_code": i["codes"].get("osi2024", ""),
                          "criterion": i["criterion"], "automation": i["automation"], "outcome": i["outcome"],
+                         "decided_by": i.get("decided_by", "machine"),
+                         "machine_outcome": i.get("machine_outcome", i["outcome"]),
                          "confidence": i["confidence"] or "", "evidence_url": first.get("url") or "",
                          "evidence_excerpt": (first.get("excerpt") or "")[:300], "reason": i["reason"]})
     return rows
@@ -127,7 +132,8 @@ def matrix_columns(documents: list[dict]) -> list[tuple[str, str]]:
 
 def matrix_rows(documents: list[dict]) -> tuple[list[str], list[dict]]:
     columns = matrix_columns(documents)
-    header = ["portal", "country", "level", "start_url", "run_id", "audit_date", "index", "band", "provisional"]
+    header = ["portal", "country", "level", "start_url", "run_id", "audit_date", "index", "band", "provisional",
+              "assessor_answers", "confirmed"]
     rows = []
     for d in documents:
         outcome = {i["id"]: i["outcome"] for i in d["indicators"]}
@@ -135,7 +141,10 @@ def matrix_rows(documents: list[dict]) -> tuple[list[str], list[dict]]:
         row = {"portal": d["target"]["name"] or d["portal"], "country": d["target"]["country"],
                "level": d["target"]["level"], "start_url": d["start_url"], "run_id": d["run_id"],
                "audit_date": _audit_date(d), "index": "" if s.get("index") is None else f"{s['index']:.4f}",
-               "band": s.get("band") or "", "provisional": "1" if s.get("provisional") else "0"}
+               "band": s.get("band") or "", "provisional": "1" if s.get("provisional") else "0",
+               # how many of the row's values are the assessors' final answers (the rest are the machine's)
+               "assessor_answers": str((d.get("assessment") or {}).get("final_answers", 0)),
+               "confirmed": "1" if s.get("confirmed") else "0"}
         for name, rule_id in columns:
             row[name] = MATRIX_VALUES.get(outcome.get(rule_id, ""), "")
         rows.append(row)
@@ -149,14 +158,18 @@ def questionnaire_rows(document: dict, definitions: dict[str, str]) -> list[dict
         code = _code(i)
         first = i["evidence"][0] if i["evidence"] else {}
         note = i["reason"]
+        final = (i.get("assessment") or {}).get("final")
+        if final:
+            note = f"assessors' final answer ({final['how']}{' by ' + final['reconciled_by'] if final.get('reconciled_by') else ''}); machine: {i.get('machine_outcome')}. {note}"
         if i["outcome"] == Outcome.FAIL and i.get("searched"):
             s = i["searched"]
             note = f"{note} (searched {s.get('pages_considered', '?')} pages in {', '.join(s.get('languages') or [])})"
-        rows.append({"code": code, "indicator_id": i["id"], "question": i["title"],
+        rows.append({"run_id": document["run_id"], "code": code, "indicator_id": i["id"], "question": i["title"],
                      "definition": definitions.get(i["id"], ""), "answer": ANSWERS.get(i["outcome"], i["outcome"]),
+                     "decided_by": i.get("decided_by", "machine"),
                      "confidence": i["confidence"] or "", "evidence_url": first.get("url") or "",
                      "evidence_excerpt": (first.get("excerpt") or "")[:300], "note": note,
-                     "assessor_answer": "", "assessor_note": ""})
+                     "assessor_answer": "", "assessor_note": "", "assessor_evidence_url": ""})
     return rows
 
 
@@ -170,6 +183,7 @@ def ranking(documents: list[dict]) -> list[dict]:
     rows = [{"portal": d["target"]["name"] or d["portal"], "country": d["target"]["country"], "start_url": d["start_url"],
              "run_id": d["run_id"], "index": d["scores"].get("index"), "band": d["scores"].get("band") or "",
              "upper_bound": d["scores"].get("upper_bound"), "provisional": bool(d["scores"].get("provisional")),
+             "confirmed": bool(d["scores"].get("confirmed")),
              "pages": d["pages_crawled"]} for d in documents]
     return sorted(rows, key=lambda r: (r["index"] is None, -(r["index"] or 0), r["portal"]))
 
@@ -228,7 +242,7 @@ def write_xlsx(documents: list[dict], path: Path) -> list[Path]:
 
     book = Workbook()
     sheets = [("ranking", ["portal", "country", "start_url", "run_id", "index", "band", "upper_bound", "provisional",
-                           "pages"], ranking(documents)),
+                           "confirmed", "pages"], ranking(documents)),
               ("indicators", list(LONG_COLUMNS), long_rows(documents)),
               ("matrix", *matrix_rows(documents))]
     definitions = rule_definitions()

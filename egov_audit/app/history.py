@@ -26,6 +26,8 @@ class Change:
     confidence_before: str | None = None
     confidence_after: str | None = None
     reason: str = ""
+    decided_by_before: str = "machine"     # machine | assessors (their final answer replaced the verdict)
+    decided_by_after: str = "machine"
 
 
 @dataclass
@@ -121,9 +123,11 @@ def diff_runs(store: Store, before_id: str, after_id: str) -> RunDiff:
         raise HistoryError(f"run {missing} has not been judged (run `egov-audit evaluate --run {missing}`)")
     from egov_audit.judge.rules import rule_titles
     titles = rule_titles()
+    verdicts_before, scores_before = _with_final_answers(store, before_id, verdicts_before)
+    verdicts_after, scores_after = _with_final_answers(store, after_id, verdicts_after)
     result = RunDiff(portal=after_run["portal"], before_run=before_id, after_run=after_id,
-                     score_before=eval_before["scores"].get("index"), score_after=eval_after["scores"].get("index"),
-                     band_before=eval_before["scores"].get("band"), band_after=eval_after["scores"].get("band"))
+                     score_before=scores_before.get("index"), score_after=scores_after.get("index"),
+                     band_before=scores_before.get("band"), band_after=scores_after.get("band"))
     old = {v["rule_id"]: v for v in verdicts_before}
     new = {v["rule_id"]: v for v in verdicts_after}
     for rule_id in sorted(set(old) | set(new)):
@@ -132,7 +136,9 @@ def diff_runs(store: Store, before_id: str, after_id: str) -> RunDiff:
         change = Change(rule_id=rule_id, code=_code(ref), title=titles.get(rule_id, rule_id),
                         before=a and a["outcome"], after=b and b["outcome"],
                         confidence_before=a and a["confidence"], confidence_after=b and b["confidence"],
-                        reason=(b or {}).get("reason") or "")
+                        reason=(b or {}).get("reason") or "",
+                        decided_by_before=(a or {}).get("decided_by", "machine"),
+                        decided_by_after=(b or {}).get("decided_by", "machine"))
         if a is None or b is None:
             result.changed.append(change)
         elif a["outcome"] != Outcome.PASS and b["outcome"] == Outcome.PASS:
@@ -145,6 +151,17 @@ def diff_runs(store: Store, before_id: str, after_id: str) -> RunDiff:
             result.changed.append(change)
     result.warnings = _warnings(store, before_run, after_run, eval_before, eval_after, old, new)
     return result
+
+
+def _with_final_answers(store: Store, run_id: str, verdicts: list[dict]) -> tuple[list[dict], dict]:
+    """The run's verdicts with the assessors' final answers in place of the outcomes they decided, and the
+    scores of its result document (which counts those answers)."""
+    from egov_audit.app.result import build_result
+    document = build_result(store, run_id)
+    decided = {i["id"]: i for i in document["indicators"] if i.get("decided_by") == "assessors"}
+    verdicts = [dict(v, outcome=decided[v["rule_id"]]["outcome"], decided_by="assessors")
+                if v["rule_id"] in decided else v for v in verdicts]
+    return verdicts, document["scores"]
 
 
 def _warnings(store, before_run, after_run, eval_before, eval_after, old, new) -> list[str]:
@@ -193,7 +210,12 @@ def format_diff(d: RunDiff) -> str:
             conf = ""
             if c.confidence_before != c.confidence_after:
                 conf = f" [confidence {c.confidence_before or '–'} → {c.confidence_after or '–'}]"
-            lines.append(f"  {c.code or '':<8} {c.rule_id}: {c.before or 'absent'} → {c.after or 'absent'}{conf}"
+            people = ""
+            if "assessors" in (c.decided_by_before, c.decided_by_after):
+                people = f" [answered by assessors: {'before' if c.decided_by_before == 'assessors' else ''}" \
+                         f"{' and ' if c.decided_by_before == c.decided_by_after else ''}" \
+                         f"{'after' if c.decided_by_after == 'assessors' else ''}]"
+            lines.append(f"  {c.code or '':<8} {c.rule_id}: {c.before or 'absent'} → {c.after or 'absent'}{conf}{people}"
                          + (f" — {c.reason}" if heading != "gained" and c.reason else ""))
     if not any(items for _, items in sections):
         lines.append("no indicator changed")

@@ -9,7 +9,7 @@ from egov_audit.paths import SCHEMAS_DIR
 from egov_audit.judge.evaluation import latest_evaluation
 from egov_audit.store.db import Store
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"   # 1.1: the assessors' answers (assessment, decided_by, machine_outcome)
 DEFAULT_EDITION = "losi2024"
 EVIDENCE_KEYS = ("url", "excerpt", "selector", "click_depth", "snapshot", "screenshot", "confidence", "field", "link",
                  "warc_record_id")
@@ -55,8 +55,17 @@ def build_result(store: Store, run_id: str | None = None) -> dict:
             "confidence": v["confidence"], "reason": v["reason"] or "",
             "evidence": [{k: e.get(k) for k in EVIDENCE_KEYS if k in e} for e in v["evidence"]],
             "searched": v["searched"]} for v in verdicts]
+        add_people(store, document)
     validate_result(document)
     return document
+
+
+def add_people(store: Store, document: dict) -> None:
+    """Final answers of assessors replace the machine's outcomes they decided (the machine's stay beside them)."""
+    from egov_audit.app.workbench.assessment import apply_to_document, rule_rates
+    from egov_audit.app.workbench.decisions import decided_items, run_states
+    pairs = [(i["rule_id"], i["outcome"], i["final"]["answer"]) for i in decided_items(store) if i["final"]]
+    apply_to_document(document, run_states(store, document["run_id"]), rule_rates(pairs))
 
 
 def validate_result(document: dict) -> None:

@@ -164,7 +164,40 @@ def m004_warc(conn: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS = [m001_crawl, m002_judging, m003_batches, m004_warc]
+def m005_reviews(conn: sqlite3.Connection) -> None:
+    """The assessor's workbench: people's answers beside (never over) the machine's verdicts."""
+    conn.executescript(
+        """
+        CREATE TABLE answers (                       -- every answer an assessor gave; a later one supersedes
+            id INTEGER PRIMARY KEY,
+            run_id TEXT NOT NULL REFERENCES runs(id),
+            rule_id TEXT NOT NULL,
+            assessor TEXT NOT NULL,
+            answer TEXT NOT NULL,                    -- yes | no | not_applicable
+            note TEXT,
+            evidence_url TEXT,                       -- the assessor's own evidence, optional
+            answered_at TEXT NOT NULL,
+            evaluation_id TEXT,                      -- the evaluation whose verdict was answered
+            verdict_outcome TEXT,                    -- that verdict's outcome and confidence, as the assessor saw them
+            verdict_confidence TEXT,
+            source TEXT NOT NULL                     -- app | import:<file name>
+        );
+        CREATE INDEX answers_run ON answers (run_id, rule_id, assessor);
+        CREATE TABLE final_answers (                 -- the reconciled answer of two assessors' disagreement
+            id INTEGER PRIMARY KEY,
+            run_id TEXT NOT NULL REFERENCES runs(id),
+            rule_id TEXT NOT NULL,
+            answer TEXT NOT NULL,                    -- yes | no | not_applicable
+            note TEXT,
+            reconciled_by TEXT NOT NULL,
+            decided_at TEXT NOT NULL
+        );
+        CREATE INDEX final_answers_run ON final_answers (run_id, rule_id);
+        """
+    )
+
+
+MIGRATIONS = [m001_crawl, m002_judging, m003_batches, m004_warc, m005_reviews]
 
 
 def migrate(conn: sqlite3.Connection) -> int:
