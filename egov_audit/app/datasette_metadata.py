@@ -95,6 +95,17 @@ TABLES = {
         "status": "pending | running | ok | partial | error", "reason": "why partial or error",
         "run_id": "the run it produced", "started": "started", "finished": "finished", "seconds": "duration",
     }),
+    "answers": ("One answer of an assessor to a verdict (egov-audit review); the newest per assessor and item counts.", {
+        "run_id": "the run", "rule_id": "the indicator's rule", "assessor": "who answered",
+        "answer": "yes | no | not_applicable", "note": "the assessor's note", "evidence_url": "the assessor's own evidence",
+        "answered_at": "when (UTC)", "evaluation_id": "the evaluation whose verdict was answered",
+        "verdict_outcome": "that verdict's outcome", "verdict_confidence": "that verdict's confidence",
+        "source": "app, or import:<questionnaire file>",
+    }),
+    "final_answers": ("The reconciled answer to two assessors' disagreement (agreements need no row).", {
+        "run_id": "the run", "rule_id": "the indicator's rule", "answer": "yes | no | not_applicable",
+        "note": "why", "reconciled_by": "who reconciled", "decided_at": "when (UTC)",
+    }),
 }
 
 # per run, its newest evaluation (ties on the second: the later row)
