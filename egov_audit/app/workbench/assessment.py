@@ -13,11 +13,14 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+from egov_audit.outcomes import OPEN, Outcome
 from egov_audit.store.reviews import Answer, FinalAnswer
 
-ANSWER_TO_OUTCOME = {"yes": "pass", "no": "fail", "not_applicable": "not_applicable"}
+# plain strings: they go into result documents and CSV cells as they are
+ANSWER_TO_OUTCOME = {"yes": Outcome.PASS.value, "no": Outcome.FAIL.value,
+                     "not_applicable": Outcome.NOT_APPLICABLE.value}
 OUTCOME_TO_ANSWER = {v: k for k, v in ANSWER_TO_OUTCOME.items()}
-OPEN_OUTCOMES = ("review", "manual", "error")
+OPEN_OUTCOMES = tuple(o.value for o in OPEN)
 DEFAULT_SAMPLE = 0.10
 DEFAULT_SEED = "egov-audit"
 
@@ -26,7 +29,7 @@ def queue_reason(outcome: str, confidence: str | None) -> str | None:
     """Why a verdict needs a person regardless of sampling, or None."""
     if outcome in OPEN_OUTCOMES:
         return outcome
-    if outcome == "pass" and confidence == "low":
+    if outcome == Outcome.PASS and confidence == "low":
         return "low-confidence pass"
     return None
 
