@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from crawler.browser import chromium_launch_options
+from crawler.options import DEFAULTS, MB, POLITE_DELAY
 
 BOT_NAME = "egov-audit"
 SPIDER_MODULES = ["crawler.spiders"]
@@ -15,16 +16,16 @@ ROBOTSTXT_OBEY = True
 # Politeness: a government portal must never notice us as load.
 CONCURRENT_REQUESTS = 8
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
-DOWNLOAD_DELAY = 0.5
+DOWNLOAD_DELAY = POLITE_DELAY
 RANDOMIZE_DOWNLOAD_DELAY = True
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 
-DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_TIMEOUT = DEFAULTS.timeout
 RETRY_TIMES = 1
-DOWNLOAD_MAXSIZE = 30 * 1024 * 1024      # a larger body is cancelled and recorded as too large
+DOWNLOAD_MAXSIZE = int(DEFAULTS.max_size_mb * MB)   # a larger body is cancelled and recorded as too large
 DOWNLOAD_WARNSIZE = 0
 REDIRECT_MAX_TIMES = 10
 COOKIES_ENABLED = True
@@ -56,12 +57,12 @@ ITEM_PIPELINES = {
 
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
 PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 2     # rendering saturates 2 cores at ~2 pages
-PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000
+PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = DEFAULTS.timeout * 1000
 PLAYWRIGHT_ABORT_REQUEST = "crawler.render.abort_heavy_media"
 
 
 def build_settings(options: dict) -> dict:
-    """Settings for one crawl from the CLI options (see egov_audit.app.runner.CrawlOptions)."""
+    """Settings for one crawl from its options (crawler.options.CrawlOptions as a dict, plus run_id)."""
     settings = {k: v for k, v in globals().items() if k.isupper()}
     if options.get("fast"):
         # for local fixtures and benchmarks only: no delays, more parallelism per host
@@ -70,18 +71,18 @@ def build_settings(options: dict) -> dict:
     if options.get("delay") is not None:
         settings["DOWNLOAD_DELAY"] = options["delay"]
     if options.get("max_size_mb"):
-        settings["DOWNLOAD_MAXSIZE"] = int(options["max_size_mb"] * 1024 * 1024)
+        settings["DOWNLOAD_MAXSIZE"] = int(options["max_size_mb"] * MB)
     if options.get("timeout"):
         settings["DOWNLOAD_TIMEOUT"] = options["timeout"]
         settings["PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT"] = options["timeout"] * 1000
-    if options.get("render", "auto") != "never":
+    if options.get("render", DEFAULTS.render) != "never":
         # only http(s) pages asked for with meta["playwright"] go through the browser; the rest stay plain
         settings["DOWNLOAD_HANDLERS"] = {
             "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
             "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
         }
-        settings["PLAYWRIGHT_LAUNCH_OPTIONS"] = chromium_launch_options(options.get("timeout") or 30)
+        settings["PLAYWRIGHT_LAUNCH_OPTIONS"] = chromium_launch_options(options.get("timeout") or DEFAULTS.timeout)
     settings["EGOV_DB"] = options["db"]
     settings["EGOV_RUN_ID"] = options["run_id"]
-    settings["LOG_LEVEL"] = options.get("log_level", "WARNING")
+    settings["LOG_LEVEL"] = options.get("log_level", DEFAULTS.log_level)
     return settings

@@ -36,6 +36,8 @@ from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from crawler.items import ArtifactItem, PageItem
+
 log = logging.getLogger(__name__)
 
 META_KEY = "egov_warc"           # request.meta: {"id": WARC-Record-ID, "file": name, "rendered": bool}
@@ -197,17 +199,20 @@ class WarcItemMiddleware(BaseSpiderMiddleware):
     """Puts the WARC record id of the response on the page items (and API-probe artifacts) it produced."""
 
     def get_processed_item(self, item, response):
-        if response is None or not isinstance(item, dict):
+        if response is None:
             return item
         warc = response.meta.get(META_KEY)
         if not warc:
             return item
-        if item.get("artifact"):
-            if item["artifact"] == "data-api" and isinstance(item.get("data"), dict):
-                item["data"].setdefault("warc_record_id", warc["id"])
+        if isinstance(item, ArtifactItem):
+            if item.kind == "data-api" and isinstance(item.data, dict):
+                item.data.setdefault("warc_record_id", warc["id"])
             return item
-        if item.get("skip") or item.get("url") != response.meta.get("egov", {}).get("url"):
+        if not isinstance(item, PageItem) or item.url != response.meta.get("egov", {}).get("url"):
             return item
-        item["warc_rendered_id" if warc["rendered"] else "warc_record_id"] = warc["id"]
-        item["warc_file"] = warc["file"]
+        if warc["rendered"]:
+            item.warc_rendered_id = warc["id"]
+        else:
+            item.warc_record_id = warc["id"]
+        item.warc_file = warc["file"]
         return item

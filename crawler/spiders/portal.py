@@ -19,8 +19,10 @@ from w3lib.url import canonicalize_url
 
 from crawler import dataprobe, gatherers, render
 from crawler.content import DATA_MAX_BYTES, SKIP_EXTENSIONS, describe_failure, kind_of, media_type
+from crawler.items import ArtifactItem, LinkRecord, PageItem, RenderFailureItem, SkipItem
 from crawler.hints import load_hints
 from crawler.middlewares import BudgetExceeded, OffLoopback
+from crawler.options import DEFAULTS, RENDER_MODES
 from crawler.scope import Budget, Scope, host_of
 from egov_audit.html import facts as htmlfacts
 from egov_audit.store.db import ResumeState
@@ -55,11 +57,12 @@ def _now() -> str:
 class PortalSpider(scrapy.Spider):
     name = "portal"
 
-    def __init__(self, start_url: str, allow_hosts=(), max_pages: int = 300, max_depth: int = 10,
-                 satellite_pages: int = 25, max_external: int = 100, render: str = "auto",
-                 resume: ResumeState | None = None, axe_pages: int = 5, **kwargs):
+    def __init__(self, start_url: str, allow_hosts=(), max_pages: int = DEFAULTS.max_pages,
+                 max_depth: int = DEFAULTS.max_depth, satellite_pages: int = DEFAULTS.satellite_pages,
+                 max_external: int = DEFAULTS.max_external, render: str = DEFAULTS.render,
+                 resume: ResumeState | None = None, axe_pages: int = DEFAULTS.axe_pages, **kwargs):
         super().__init__(**kwargs)
-        if render not in ("auto", "always", "never"):
+        if render not in RENDER_MODES:
             raise ValueError(f"render must be auto, always or never, not {render!r}")
         self.start_url = start_url
         self.hints = load_hints()
@@ -182,78 +185,74 @@ class PortalSpider(scrapy.Spider):
         if kind == "other" or (kind == "data" and body_length and body_length > DATA_MAX_BYTES):
             raise StopDownload(fail=False)
 
-    def _base_item(self, response, meta: dict) -> dict:
+    def _base_item(self, response, meta: dict, kind: str) -> PageItem:
         content_type = media_type(response.headers.get(b"Content-Type"))
         declared = response.headers.get(b"Content-Length")
         stopped = "download_stopped" in response.flags
-        return {
-            "url": meta["url"], "final_url": response.url, "host": host_of(response.url), "scope": meta["scope"],
-            "discovered_via": meta["via"], "status": response.status, "content_type": content_type,
-            "size": int(declared) if stopped and declared and declared.isdigit() else len(response.body),
-            "depth": meta["depth"], "rendered": 1 if "playwright" in response.flags else 0,
-            "needs_render": 0, "fetched_at": _now(), "error_kind": None, "error": None, "links": [],
-            "headers": _kept_headers(response.headers),
-        }
+        item = PageItem(
+            url=meta["url"], final_url=response.url, host=host_of(response.url), scope=meta["scope"],
+            discovered_via=meta["via"], status=response.status, content_type=content_type, kind=kind,
+            size=int(declared) if stopped and declared and declared.isdigit() else len(response.body),
+            depth=meta["depth"], rendered=1 if "playwright" in response.flags else 0, fetched_at=_now(),
+            headers=_kept_headers(response.headers))
+        if response.status >= 400:
+            item.fail("http", f"HTTP {response.status}")
+        return item
 
     def parse_page(self, response):
         meta = response.meta["egov"]
         if meta["scope"] == "external" and self.scope.kind(meta["url"]) == "satellite":
             meta["scope"] = "satellite"   # the host was recognised as a satellite after this request was queued
         self.seen.add(self._key(response.url))
-        item = self._base_item(response, meta)
-        rendered = bool(item["rendered"])
-        kind = "html" if rendered else kind_of(item["content_type"], response.url)
-        item["kind"] = kind
-        if response.status >= 400:
-            item["error_kind"], item["error"] = "http", f"HTTP {response.status}"
+        rendered = "playwright" in response.flags
+        item = self._base_item(response, meta, "html" if rendered else
+                               kind_of(media_type(response.headers.get(b"Content-Type")), response.url))
         if "download_stopped" in response.flags:
-            item["raw_body"] = None   # recorded by type and size only
-            yield item
+            yield item   # recorded by type and size only
             return
-        if kind != "html":
-            item["raw_body"] = response.body
+        if item.kind != "html":
+            item.raw_body = response.body
             yield item
             return
         try:
             text = response.text
         except (AttributeError, UnicodeDecodeError) as exc:
             text = response.body.decode("utf-8", errors="replace")
-            item["error_kind"], item["error"] = "decode", f"could not decode the page as declared: {exc}"
+            item.fail("decode", f"could not decode the page as declared: {exc}")
         facts = htmlfacts.parse(text, response.url)
-        item.update(title=facts.title, lang=facts.lang, text_length=len(facts.text))
+        item.title, item.lang, item.text_length = facts.title, facts.lang, len(facts.text)
         if rendered:
-            item["rendered_body"] = response.body
-            item["screenshot"] = render.screenshot_from(response)
+            item.rendered_body = response.body
+            item.screenshot = render.screenshot_from(response)
         else:
-            item["raw_body"] = response.body
+            item.raw_body = response.body
         if response.status < 400 and self.hints.is_soft_404(facts):
-            item["error_kind"], item["error"] = "soft_404", "the page answers 200 but says it was not found"
-        needs_render = (not rendered and response.status < 400 and item["scope"] != "external"
+            item.fail("soft_404", "the page answers 200 but says it was not found")
+        needs_render = (not rendered and response.status < 400 and item.scope != "external"
                         and self.hints.is_app_shell(facts))
-        item["needs_render"] = 1 if needs_render else 0
-        follow_links = (item["scope"] != "external" and item["error_kind"] not in ("http", "soft_404")
+        item.needs_render = 1 if needs_render else 0
+        follow_links = (item.scope != "external" and item.error_kind not in ("http", "soft_404")
                         and meta["via"] != "search-probe")
         requests = []
         links = facts.links + ([htmlfacts.Link(facts.meta_refresh, "", "body")] if facts.meta_refresh else [])
         for link in links:
             if follow_links:
-                request = self._follow(link.url, link.anchor, link.position, meta["depth"], item["scope"])
+                request = self._follow(link.url, link.anchor, link.position, meta["depth"], item.scope)
                 if request is not None:
                     requests.append(request)
-            item["links"].append({"url": link.url, "anchor": link.anchor, "position": link.position,
-                                  "scope": self.scope.kind(link.url), "rel": link.rel})
+            item.links.append(LinkRecord(link.url, link.anchor, link.position, self.scope.kind(link.url), link.rel))
         yield item
         yield from requests
         if rendered:
-            yield from self._accessibility(response, facts, meta, item["scope"])
-        if response.status < 400 and not item["error_kind"]:
+            yield from self._accessibility(response, facts, meta, item.scope)
+        if response.status < 400 and not item.error_kind:
             yield from self._data_probes(response.url, text)
         if meta["url"] == self.start_url and not self.search_probed:
             yield from self._search_probe(text, response.url)
-        if self.render_mode == "auto" and not rendered and item["scope"] != "external":
+        if self.render_mode == "auto" and not rendered and item.scope != "external":
             is_home = meta["url"] == self.start_url
             if needs_render or is_home:   # the home page is always rendered once, and screenshotted
-                yield self._request(meta["url"], scope=item["scope"], depth=meta["depth"], via=meta["via"],
+                yield self._request(meta["url"], scope=item.scope, depth=meta["depth"], via=meta["via"],
                                     priority=HOME_PRIORITY if is_home else self._priority(meta["url"], "", "body", meta["depth"]) + 40,
                                     render_page=True, dont_filter=True,
                                     axe=is_home and self.axe_pages > 0)
@@ -264,7 +263,7 @@ class PortalSpider(scrapy.Spider):
         if scan is None:
             return
         self.axe_requested.add(self._key(meta["url"]))
-        yield {"artifact": "axe", "url": meta["url"], "data": scan}
+        yield ArtifactItem("axe", meta["url"], scan)
         if meta["url"] != self.start_url:
             return
         wanted = self.axe_pages - 1
@@ -305,11 +304,11 @@ class PortalSpider(scrapy.Spider):
             body = response.text
         except AttributeError:   # a binary (non-text) response
             body = response.body.decode("utf-8", "replace")
-        yield {"artifact": "data-api", "url": meta["url"], "data": {
+        yield ArtifactItem("data-api", meta["url"], {
             "platform": meta.get("platform"), "host": host_of(response.url), "url": meta["url"],
             "final_url": response.url, "status": response.status,
             "content_type": media_type(response.headers.get(b"Content-Type")),
-            "body": body[:dataprobe.MAX_BODY], "truncated": len(body) > dataprobe.MAX_BODY}}
+            "body": body[:dataprobe.MAX_BODY], "truncated": len(body) > dataprobe.MAX_BODY})
         key = (host_of(response.url), meta.get("platform"))
         if key not in self.data_followed_up:
             followups = self.data_apis.followups(meta.get("platform"), response.url, response.status, body)
@@ -324,7 +323,7 @@ class PortalSpider(scrapy.Spider):
         if probe is None:
             return
         self.search_probed = True
-        yield {"artifact": "site-search", "url": probe["url"], "data": probe}
+        yield ArtifactItem("site-search", probe["url"], probe)
         for url in (probe["url"], probe["control_url"]):   # a real word, and a nonsense word to compare with
             key = self._key(url)
             if key in self.seen:
@@ -338,13 +337,10 @@ class PortalSpider(scrapy.Spider):
 
     def parse_robots(self, response):
         meta = response.meta["egov"]
-        item = self._base_item(response, meta)
-        item.update(kind="robots", raw_body=response.body)
+        item = self._base_item(response, meta, "robots")
+        item.raw_body = response.body
         sitemaps = [] if response.status >= 400 else list(sitemap_urls_from_robots(response.text, base_url=response.url))
-        item["links"] = [{"url": u, "anchor": "Sitemap:", "position": "sitemap", "scope": self.scope.kind(u), "rel": ""}
-                         for u in sitemaps]
-        if response.status >= 400:
-            item["error_kind"], item["error"] = "http", f"HTTP {response.status}"
+        item.links = [LinkRecord(u, "Sitemap:", "sitemap", self.scope.kind(u)) for u in sitemaps]
         yield item
         for url in sitemaps:
             if self._key(url) not in self.seen and self.sitemaps_requested < MAX_SITEMAPS:
@@ -355,10 +351,9 @@ class PortalSpider(scrapy.Spider):
 
     def parse_sitemap(self, response):
         meta = response.meta["egov"]
-        item = self._base_item(response, meta)
-        item.update(kind="sitemap", raw_body=response.body)
+        item = self._base_item(response, meta, "sitemap")
+        item.raw_body = response.body
         if response.status >= 400:
-            item["error_kind"], item["error"] = "http", f"HTTP {response.status}"
             yield item
             return
         body = response.body
@@ -366,14 +361,14 @@ class PortalSpider(scrapy.Spider):
             try:
                 body = gunzip(body, max_size=DATA_MAX_BYTES * 4)
             except Exception as exc:   # a broken .gz sitemap is a recorded error, not a crash
-                item["error_kind"], item["error"] = "decode", f"could not gunzip the sitemap: {exc}"
+                item.fail("decode", f"could not gunzip the sitemap: {exc}")
                 yield item
                 return
         try:
             sitemap = Sitemap(body)
             entries = [e for e in sitemap if e.get("loc")][:MAX_SITEMAP_URLS]
         except Exception as exc:   # lxml raises several types on hostile XML
-            item["error_kind"], item["error"] = "decode", f"not a readable XML sitemap: {exc}"
+            item.fail("decode", f"not a readable XML sitemap: {exc}")
             yield item
             return
         requests = []
@@ -386,7 +381,7 @@ class PortalSpider(scrapy.Spider):
                     requests.append(self._request(url, scope=self.scope.kind(url), depth=1, via="sitemap",
                                                   priority=HOME_PRIORITY - 3, kind="sitemap"))
                 continue
-            item["links"].append({"url": url, "anchor": "", "position": "sitemap", "scope": self.scope.kind(url), "rel": ""})
+            item.links.append(LinkRecord(url, "", "sitemap", self.scope.kind(url)))
             if self.scope.kind(url) == "portal":
                 self.sitemap_reserve.append(url)
         yield item
@@ -408,24 +403,24 @@ class PortalSpider(scrapy.Spider):
         meta = request.meta.get("egov") or {}
         url = meta.get("url", request.url)
         if failure.check(BudgetExceeded):
-            yield {"skip": True, "url": url, "reason": "budget", "detail": str(failure.value)}
+            yield SkipItem(url, "budget", str(failure.value))
             return
         if failure.check(OffLoopback):
-            yield {"skip": True, "url": url, "reason": "loopback-only", "detail": str(failure.value)}
+            yield SkipItem(url, "loopback-only", str(failure.value))
             return
         if failure.check(IgnoreRequest) and "robots.txt" in str(failure.value):
-            yield {"skip": True, "url": url, "reason": "robots.txt", "detail": "Disallowed by the site's robots.txt"}
+            yield SkipItem(url, "robots.txt", "Disallowed by the site's robots.txt")
             return
         error_kind, message = describe_failure(failure)
         if meta.get("kind") == "data-api":   # a catalogue API that does not answer: kept as an artifact
-            yield {"artifact": "data-api", "url": url, "data": {
+            yield ArtifactItem("data-api", url, {
                 "platform": meta.get("platform"), "host": host_of(request.url), "url": url, "status": None,
-                "error_kind": error_kind, "error": message, "body": ""}}
+                "error_kind": error_kind, "error": message, "body": ""})
             return
-        yield {
-            "url": url, "final_url": request.url, "host": host_of(request.url), "scope": meta.get("scope"),
-            "discovered_via": meta.get("via"), "status": None, "content_type": None,
-            "kind": meta.get("kind", "page"), "size": None, "depth": meta.get("depth"),
-            "rendered": 1 if meta.get("render_of") else 0, "render_failed": bool(meta.get("render_of")),
-            "needs_render": 0, "fetched_at": _now(), "error_kind": error_kind, "error": message, "links": [],
-        }
+        if meta.get("render_of"):   # the raw fetch of this page is stored: only the render failed
+            yield RenderFailureItem(url, error_kind, message)
+            return
+        yield PageItem(
+            url=url, final_url=request.url, host=host_of(request.url), scope=meta.get("scope"),
+            discovered_via=meta.get("via"), status=None, content_type=None, kind=meta.get("kind", "page"),
+            size=None, depth=meta.get("depth"), fetched_at=_now(), error_kind=error_kind, error=message)

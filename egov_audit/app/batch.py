@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from crawler.options import DEFAULTS as CRAWL
 from egov_audit.store.db import Store, now_iso
 from egov_audit.app.targets import TargetRow
 
@@ -30,13 +31,14 @@ class BatchOptions:
     out: Path
     workers: int = 4
     fast: bool = False
-    render: str = "auto"
-    max_pages: int = 300
-    satellite_pages: int = 25
-    max_external: int = 100
-    axe_pages: int = 5
-    timeout: int = 30
-    delay: float | None = None
+    # the crawl's own defaults (crawler.options): a batch audits each portal as `egov-audit audit` would
+    render: str = CRAWL.render
+    max_pages: int = CRAWL.max_pages
+    satellite_pages: int = CRAWL.satellite_pages
+    max_external: int = CRAWL.max_external
+    axe_pages: int = CRAWL.axe_pages
+    timeout: int = CRAWL.timeout
+    delay: float | None = CRAWL.delay
     audit_date: str | None = None
     new: bool = False              # start a new batch even when this one exists (monitoring does)
 

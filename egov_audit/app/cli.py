@@ -11,6 +11,7 @@ from typing import List, Optional
 import typer
 from rich.console import Console
 
+from crawler.options import DEFAULTS, POLITE_DELAY, RENDER_MODES, CrawlOptions
 from egov_audit.paths import FIXTURES_DIR, snapshot_dir_for
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
@@ -29,9 +30,8 @@ RENDER_HELP = "auto: render pages whose HTML is an application shell (and the ho
 
 
 def _crawl_options(url, db, allow_host, max_pages, max_depth, satellite_pages, max_external, render, fast,
-                   delay, timeout, fresh, max_size_mb=30.0, axe_pages=5):
-    from egov_audit.app.runner import CrawlOptions
-    if render not in ("auto", "always", "never"):
+                   delay, timeout, fresh, max_size_mb=DEFAULTS.max_size_mb, axe_pages=DEFAULTS.axe_pages):
+    if render not in RENDER_MODES:
         raise typer.BadParameter("--render takes auto, always or never")
     return CrawlOptions(start_url=url, db=str(db), allow_hosts=list(allow_host or []), max_pages=max_pages,
                         max_depth=max_depth, satellite_pages=satellite_pages, max_external=max_external,
@@ -60,19 +60,20 @@ def _run_crawl(options):
 URL_ARG = typer.Argument(..., help="the portal's home page, e.g. https://www.city.gov/")
 DB_OPT = typer.Option(Path("audit.db"), "--db", help="SQLite file (snapshots go in a folder beside it)")
 ALLOW_OPT = typer.Option(None, "--allow-host", help="another host that is part of the portal (repeatable)")
-PAGES_OPT = typer.Option(300, "--max-pages", help="page budget for the portal's own hosts")
-DEPTH_OPT = typer.Option(10, "--max-depth", help="link hops from the home page")
-SAT_OPT = typer.Option(25, "--satellite-pages", help="page budget for each satellite host (data, participation …)")
-EXT_OPT = typer.Option(100, "--max-external", help="outbound landing pages fetched at most (one hop each)")
-RENDER_OPT = typer.Option("auto", "--render", help=RENDER_HELP)
-FAST_OPT = typer.Option(False, "--fast/--polite", help="--fast drops politeness delays: for local fixtures only")
-DELAY_OPT = typer.Option(None, "--delay", help="seconds between requests to one host (default 0.5, auto-throttled)")
-TIMEOUT_OPT = typer.Option(30, "--timeout", help="seconds before a request counts as timed out (an error, not a fail)")
+PAGES_OPT = typer.Option(DEFAULTS.max_pages, "--max-pages", help="page budget for the portal's own hosts")
+DEPTH_OPT = typer.Option(DEFAULTS.max_depth, "--max-depth", help="link hops from the home page")
+SAT_OPT = typer.Option(DEFAULTS.satellite_pages, "--satellite-pages", help="page budget for each satellite host (data, participation …)")
+EXT_OPT = typer.Option(DEFAULTS.max_external, "--max-external", help="outbound landing pages fetched at most (one hop each)")
+RENDER_OPT = typer.Option(DEFAULTS.render, "--render", help=RENDER_HELP)
+FAST_OPT = typer.Option(DEFAULTS.fast, "--fast/--polite", help="--fast drops politeness delays: for local fixtures only")
+DELAY_OPT = typer.Option(DEFAULTS.delay, "--delay",
+                         help=f"seconds between requests to one host (default {POLITE_DELAY}, auto-throttled)")
+TIMEOUT_OPT = typer.Option(DEFAULTS.timeout, "--timeout", help="seconds before a request counts as timed out (an error, not a fail)")
 FRESH_OPT = typer.Option(False, "--fresh", help="start a new run even if an interrupted one can be resumed")
 DATE_OPT = typer.Option(None, "--audit-date", help="YYYY-MM-DD that recency is judged against (default: the crawl date)")
-AXE_OPT = typer.Option(5, "--axe-pages", help="pages scanned with axe-core in Chromium: the home page and its "
+AXE_OPT = typer.Option(DEFAULTS.axe_pages, "--axe-pages", help="pages scanned with axe-core in Chromium: the home page and its "
                                                "navigation pages (0: no accessibility scan)")
-SIZE_OPT = typer.Option(30.0, "--max-size-mb", help="larger responses are cancelled and recorded as too large")
+SIZE_OPT = typer.Option(float(DEFAULTS.max_size_mb), "--max-size-mb", help="larger responses are cancelled and recorded as too large")
 
 
 @app.command()

@@ -6,36 +6,13 @@ audits and tests start a process per crawl.
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from urllib.parse import urlsplit
 
+from crawler.options import CrawlOptions
 from egov_audit.store.db import Store
 
-
-@dataclass
-class CrawlOptions:
-    start_url: str
-    db: str = "audit.db"
-    allow_hosts: list[str] = field(default_factory=list)
-    max_pages: int = 300
-    max_depth: int = 10
-    satellite_pages: int = 25
-    max_external: int = 100
-    render: str = "auto"           # auto | always | never
-    fast: bool = False             # no politeness delays: for local fixtures only
-    delay: float | None = None
-    timeout: int = 30
-    max_size_mb: float = 30        # a larger response is cancelled and recorded as too large
-    axe_pages: int = 5             # pages scanned with axe-core in Chromium (home + navigation pages); 0: none
-    fresh: bool = False            # start a new run even when an interrupted one could be resumed
-    log_level: str = "WARNING"
-
-    def audit_settings(self) -> dict:
-        """What is stored with the run (and compared when deciding to resume)."""
-        data = asdict(self)
-        for transient in ("db", "fresh", "log_level"):
-            data.pop(transient)
-        return data
+__all__ = ["CrawlOptions", "CrawlOutcome", "run_crawl"]   # CrawlOptions lives in crawler.options
 
 
 @dataclass

@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from crawler.options import DEFAULTS, RENDER_MODES
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
@@ -18,7 +19,7 @@ def batch_options(targets: Path, db: Optional[Path], out: Optional[Path], worker
                   max_pages: int, satellite_pages: int, axe_pages: int, timeout: int, delay: Optional[float],
                   audit_date: Optional[str], new: bool):
     from egov_audit.app.batch import BatchOptions
-    if render not in ("auto", "always", "never"):
+    if render not in RENDER_MODES:
         raise typer.BadParameter("--render takes auto, always or never")
     stem = targets.with_suffix("")
     return BatchOptions(db=db or stem.with_suffix(".db"), out=out or Path(f"{stem}-results"), workers=workers,
@@ -123,12 +124,12 @@ TARGETS_ARG = typer.Argument(..., help="CSV with columns name, country, url (opt
 DB_OPT = typer.Option(None, "--db", help="audit database (default: <targets>.db)")
 OUT_OPT = typer.Option(None, "--out", help="folder for reports and exports (default: <targets>-results/)")
 WORKERS_OPT = typer.Option(4, "--workers", help="portals audited at the same time (never two of one host)")
-FAST_OPT = typer.Option(False, "--fast/--polite", help="--fast: no politeness delays, loopback only")
-RENDER_OPT = typer.Option("auto", "--render", help="auto | always | never")
-PAGES_OPT = typer.Option(300, "--max-pages", help="page budget per portal")
-SAT_OPT = typer.Option(25, "--satellite-pages", help="page budget per satellite host")
-AXE_OPT = typer.Option(5, "--axe-pages", help="pages scanned with axe-core per portal (0: none)")
-TIMEOUT_OPT = typer.Option(30, "--timeout", help="seconds before a request is a timeout error")
+FAST_OPT = typer.Option(DEFAULTS.fast, "--fast/--polite", help="--fast: no politeness delays, loopback only")
+RENDER_OPT = typer.Option(DEFAULTS.render, "--render", help="auto | always | never")
+PAGES_OPT = typer.Option(DEFAULTS.max_pages, "--max-pages", help="page budget per portal")
+SAT_OPT = typer.Option(DEFAULTS.satellite_pages, "--satellite-pages", help="page budget per satellite host")
+AXE_OPT = typer.Option(DEFAULTS.axe_pages, "--axe-pages", help="pages scanned with axe-core per portal (0: none)")
+TIMEOUT_OPT = typer.Option(DEFAULTS.timeout, "--timeout", help="seconds before a request is a timeout error")
 DATE_OPT = typer.Option(None, "--audit-date", help="YYYY-MM-DD for recency judgements")
 
 
@@ -137,7 +138,7 @@ def register(app: typer.Typer) -> None:
     def batch(targets: Path = TARGETS_ARG, db: Optional[Path] = DB_OPT, out: Optional[Path] = OUT_OPT,
               workers: int = WORKERS_OPT, fast: bool = FAST_OPT, render: str = RENDER_OPT, max_pages: int = PAGES_OPT,
               satellite_pages: int = SAT_OPT, axe_pages: int = AXE_OPT, timeout: int = TIMEOUT_OPT,
-              delay: Optional[float] = typer.Option(None, "--delay", help="seconds between requests to one host"),
+              delay: Optional[float] = typer.Option(DEFAULTS.delay, "--delay", help="seconds between requests to one host"),
               audit_date: Optional[str] = DATE_OPT,
               new: bool = typer.Option(False, "--new", help="start a new batch instead of resuming this one")):
         """Audit every portal in a targets CSV, in parallel across hosts; rank them and export the results.
