@@ -1,19 +1,17 @@
 """Crawl-time gatherers: things a rule can only judge if the crawl tried them on the live site.
 
 The internal search (LOSI #206) is verified the UN way: a one-word query is submitted through the
-portal's own search form. Here we only find the form and build the request; the stored answer is
-judged offline by the `site-search` check.
+portal's own search form. Here we only take the form the HTML reader found (the same forms the page
+model judges) and build the request; the stored answer is judged offline by the `site-search` check.
 """
 from __future__ import annotations
 
 import re
 from collections import Counter
-from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit, parse_qsl
+from urllib.parse import urlencode, urlsplit, urlunsplit, parse_qsl
 
-import lxml.html
-from lxml import etree
-
-from egov_audit.html.forms import SEARCH_FIELD_NAMES, is_search_form
+from egov_audit.html.document import Document
+from egov_audit.html.forms import SEARCH_FIELD_NAMES
 
 WORD = re.compile(r"[^\W\d_]{5,}", re.UNICODE)
 CJK = re.compile(r"[\u4e00-\u9fff]{2,4}")
@@ -43,35 +41,31 @@ def probe_word(root) -> str:
     return counts.most_common(1)[0][0] if counts else "service"
 
 
-def search_probe(html: str, base_url: str) -> dict | None:
+def search_probe(doc: Document) -> dict | None:
     """The request a visitor's one-word search would make, or None when the page has no search form."""
-    try:
-        root = lxml.html.document_fromstring(html)
-    except (etree.ParserError, ValueError):
+    if doc.root is None:
         return None
-    for form in root.iter("form"):
-        if not is_search_form(form):
+    for form in doc.forms:
+        if not form.is_search:
             continue
-        method = (form.get("method") or "get").lower()
-        if method != "get":
+        if form.method != "get":
             continue   # a POST search would change nothing on the server, but we never submit POST forms
         field = None
         params = []
-        for element in form.iter("input", "select", "textarea"):
-            name = element.get("name")
-            if not name:
+        few_inputs = len(form.element.findall(".//input")) <= 3
+        for control in form.controls:
+            if not control.name:
                 continue
-            kind = (element.get("type") or "text").lower()
-            if field is None and kind in ("search", "text") and (
-                    kind == "search" or name.lower() in SEARCH_FIELD_NAMES or len(form.findall(".//input")) <= 3):
-                field = name
+            if field is None and control.kind in ("search", "text") and (
+                    control.kind == "search" or control.name.lower() in SEARCH_FIELD_NAMES or few_inputs):
+                field = control.name
                 continue
-            if kind == "hidden":
-                params.append((name, element.get("value") or ""))
+            if control.kind == "hidden":
+                params.append((control.name, control.value))
         if field is None:
             continue
-        word = probe_word(root)
-        action = urljoin(base_url, (form.get("action") or "").strip() or base_url)
+        word = probe_word(doc.root)
+        action = form.submit_url
         parts = urlsplit(action)
         def url_for(term: str) -> str:
             query = parse_qsl(parts.query) + params + [(field, term)]

@@ -25,6 +25,7 @@ from crawler.middlewares import BudgetExceeded, OffLoopback
 from crawler.options import DEFAULTS, RENDER_MODES
 from crawler.scope import Budget, Scope, host_of
 from egov_audit.html import facts as htmlfacts
+from egov_audit.html.document import Document
 from egov_audit.store.db import ResumeState
 
 POSITION_PRIORITY = {"navigation": 30, "header": 30, "footer": 25, "body": 10, "sitemap": 5}
@@ -219,7 +220,8 @@ class PortalSpider(scrapy.Spider):
         except (AttributeError, UnicodeDecodeError) as exc:
             text = response.body.decode("utf-8", errors="replace")
             item.fail("decode", f"could not decode the page as declared: {exc}")
-        facts = htmlfacts.parse(text, response.url)
+        doc = Document(text, response.url)   # read once: links, facts and the search form come from here
+        facts = htmlfacts.facts_of(doc)
         item.title, item.lang, item.text_length = facts.title, facts.lang, len(facts.text)
         if rendered:
             item.rendered_body = response.body
@@ -248,7 +250,7 @@ class PortalSpider(scrapy.Spider):
         if response.status < 400 and not item.error_kind:
             yield from self._data_probes(response.url, text)
         if meta["url"] == self.start_url and not self.search_probed:
-            yield from self._search_probe(text, response.url)
+            yield from self._search_probe(doc)
         if self.render_mode == "auto" and not rendered and item.scope != "external":
             is_home = meta["url"] == self.start_url
             if needs_render or is_home:   # the home page is always rendered once, and screenshotted
@@ -317,9 +319,9 @@ class PortalSpider(scrapy.Spider):
             for platform, probe_url in followups:
                 yield self._probe_request(platform, probe_url)
 
-    def _search_probe(self, html: str, base_url: str):
+    def _search_probe(self, doc: Document):
         """LOSI #206 is verified by a one-word search: submit the home page's search form once."""
-        probe = gatherers.search_probe(html, base_url)
+        probe = gatherers.search_probe(doc)
         if probe is None:
             return
         self.search_probed = True

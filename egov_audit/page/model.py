@@ -11,13 +11,9 @@ import json
 import re
 from dataclasses import dataclass
 from functools import cached_property
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import unquote, urlsplit
 
-import lxml.html
-from lxml import etree
-
-from egov_audit.html.facts import INVISIBLE, MAX_PARSE_CHARS, _position, anchor_text
-from egov_audit.html.forms import is_search_form
+from egov_audit.html.document import Document
 from egov_audit.html.textnorm import fold, fold_with_map
 
 FIELD_TEXT_KINDS = {"text", "search", "email", "tel", "url", "number", "date", "datetime-local", "file", "password"}
@@ -109,34 +105,23 @@ class Page:
         self.snapshot: str | None = row.get("rendered_hash") or row.get("raw_hash")
         self.screenshot: str | None = row.get("screenshot_path")
         self.headers: dict = json.loads(row["headers"]) if row.get("headers") else {}
-        self.html = html if html is None or len(html) <= MAX_PARSE_CHARS else html[:MAX_PARSE_CHARS]
+        # read by the same reader as the crawl (base URL = where the page was finally fetched from)
+        self.document = Document(html, self.final_url)
+        self.html = self.document.html if html is not None else None
         self._pdf_text = text
         self._host_scope = host_scope or (lambda host: "external")
         # what the crawl got when it fetched a link's target: (status, error kind), or None if not fetched
         self._fetched = fetched or (lambda url: None)
 
     # ---- parsing -----------------------------------------------------------------
-    @cached_property
+    @property
     def root(self):
-        if not self.html or not self.html.strip():
-            return None
-        try:
-            return lxml.html.document_fromstring(self.html)
-        except (etree.ParserError, ValueError):
-            try:
-                return lxml.html.document_fromstring(self.html.encode("utf-8"))
-            except (etree.ParserError, ValueError):
-                return None
+        return self.document.root
 
-    @cached_property
+    @property
     def body_root(self):
-        """A copy of the tree without invisible elements, for visible text."""
-        if self.root is None:
-            return None
-        copy = lxml.html.document_fromstring(etree.tostring(self.root)) if self.root is not None else None
-        etree.strip_elements(copy, *INVISIBLE, with_tail=False)
-        etree.strip_elements(copy, etree.Comment, etree.ProcessingInstruction, with_tail=False)
-        return copy
+        """The tree without invisible elements, for visible text."""
+        return self.document.visible_root
 
     def _segments(self, elements) -> list[Segment]:
         out = []
@@ -181,32 +166,21 @@ class Page:
                 labels.append(Segment(fold(value), value, el))
         fields["labels"] = labels
         body = root.find("body")
-        text = " ".join(" ".join((body if body is not None else root).itertext()).split())
+        text = self.document.text
         folded, origin = fold_with_map(text)
         fields["text"] = [Segment(folded, text, body, origin)]
         return fields
 
     @cached_property
     def links(self) -> list[PageLink]:
-        root = self.body_root if self.body_root is not None else None
-        if root is None:
-            return []
-        base = self.final_url
-        base_el = self.root.find(".//base[@href]")
-        if base_el is not None:
-            base = urljoin(base, base_el.get("href", "").strip())
+        """The document's links (the reader's, the same the crawl stored), with folded anchors and hosts."""
         out = []
-        for a in root.iter("a", "area"):
-            href = (a.get("href") or "").strip()
-            if not href or href.startswith("#") or href.lower().startswith(("javascript:", "data:")):
-                continue
+        for link in self.document.links:
             try:
-                url = href if href.lower().startswith(("mailto:", "tel:")) else urljoin(base, href)
-                host = (urlsplit(url).hostname or "").lower()
+                host = (urlsplit(link.url).hostname or "").lower()
             except ValueError:
                 continue
-            anchor = anchor_text(a)
-            out.append(PageLink(url, host, href, fold(anchor), anchor, _position(a), a))
+            out.append(PageLink(link.url, host, link.href, fold(link.anchor), link.anchor, link.position, link.element))
         return out
 
     @cached_property
@@ -226,28 +200,15 @@ class Page:
 
     @cached_property
     def forms(self) -> list[Form]:
-        if self.root is None:
-            return []
+        """The reader's forms, with their fields' labels and the text around them folded for matching."""
         forms = []
-        for form in self.root.iter("form"):
-            fields = []
-            labels_by_id = {l.get("for"): " ".join(l.text_content().split()) for l in form.iter("label") if l.get("for")}
-            for el in form.iter("input", "textarea", "select"):
-                if el.tag == "textarea":
-                    kind = "textarea"
-                elif el.tag == "select":
-                    kind = "select"
-                else:
-                    kind = (el.get("type") or "text").lower()
-                if kind in ("hidden", "submit", "button", "reset", "image"):
-                    continue
-                label = labels_by_id.get(el.get("id") or "", "") + " " + (el.get("placeholder") or "") + " " + (el.get("aria-label") or "")
-                fields.append(FormField(kind, (el.get("name") or "").lower(), fold(label)))
+        for read in self.document.forms:
+            form = read.element
+            fields = [FormField(c.kind, c.name.lower(), fold(c.label)) for c in read.fields]
             texts = [" ".join(e.text_content().split()) for e in form.iter("label", "legend", "button", "option", "p", "span", "h2", "h3", "h4")]
             texts += [e.get("value") or "" for e in form.iter("input") if (e.get("type") or "").lower() in ("submit", "button")]
             heading = self._heading_before(form)
-            forms.append(Form((form.get("method") or "get").lower(), form.get("action") or "", fields,
-                              fold(" ".join([heading] + texts)), form, is_search_form(form)))
+            forms.append(Form(read.method, read.action, fields, fold(" ".join([heading] + texts)), form, read.is_search))
         return forms
 
     def _heading_before(self, element) -> str:
@@ -270,55 +231,13 @@ class Page:
         return ""
 
     # ---- head facts --------------------------------------------------------------
-    @cached_property
+    @property
     def meta(self) -> dict:
-        facts = {"viewport": False, "charset": False, "html_lang": "", "hreflang": [], "generator": ""}
-        if self.root is None:
-            return facts
-        facts["html_lang"] = (self.root.get("lang") or self.root.get("xml:lang") or "").strip()
-        for m in self.root.iter("meta"):
-            name = (m.get("name") or "").lower()
-            if name == "viewport":
-                # responsive only when the layout follows the device: width=device-width, or a scale
-                # without a fixed pixel width (width=1024 keeps a desktop page)
-                content = (m.get("content") or "").lower().replace(" ", "")
-                fixed = re.search(r"(?:^|,)width=\d", content)
-                facts["viewport"] = "width=device-width" in content or ("initial-scale" in content and not fixed)
-            if name == "generator":
-                facts["generator"] = m.get("content") or ""
-            if m.get("charset") or "charset" in (m.get("content") or "").lower():
-                facts["charset"] = True
-        for l in self.root.iter("link"):
-            if (l.get("rel") or "").lower() == "alternate" and l.get("hreflang"):
-                facts["hreflang"].append(l.get("hreflang").lower())
-        return facts
+        return self.document.head
 
-    @cached_property
+    @property
     def schema_types(self) -> set[str]:
-        types: set[str] = set()
-        if self.root is None:
-            return types
-        for script in self.root.iter("script"):
-            if (script.get("type") or "").lower() != "application/ld+json":
-                continue
-            try:
-                data = json.loads(script.text or "")
-            except ValueError:
-                continue
-            stack = [data]
-            while stack:
-                item = stack.pop()
-                if isinstance(item, dict):
-                    kind = item.get("@type")
-                    types.update(kind if isinstance(kind, list) else [kind] if isinstance(kind, str) else [])
-                    stack.extend(item.values())
-                elif isinstance(item, list):
-                    stack.extend(item)
-        for el in self.root.iter():
-            itemtype = el.get("itemtype") if isinstance(el.tag, str) else None
-            if itemtype:
-                types.add(itemtype.rstrip("/").rsplit("/", 1)[-1])
-        return types
+        return self.document.schema_types
 
     def evidence(self, excerpt: str = "", element=None, **extra) -> dict:
         item = {"url": self.url, "excerpt": _clip(excerpt, 300), "selector": css_path(element),
