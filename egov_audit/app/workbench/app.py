@@ -138,7 +138,7 @@ def create_app(db: Path, token: str | None = None, sample: float = DEFAULT_SAMPL
             abort(400, "the evidence URL must start with http:// or https://")
         portals = queue()
         portal, found = find_item(portals, run_id, rule_id)
-        reviews.save_answers(g.store.conn, [reviews.Answer(
+        reviews.save_answers(g.store, [reviews.Answer(
             run_id, rule_id, assessor, value, note=request.form.get("note", "").strip()[:4000],
             evidence_url=evidence_url[:2000], evaluation_id=portal.evaluation_id,
             verdict_outcome=found.verdict["outcome"], verdict_confidence=found.verdict["confidence"])])
@@ -176,7 +176,7 @@ def create_app(db: Path, token: str | None = None, sample: float = DEFAULT_SAMPL
         portal, found = find_item(queue(), run_id, rule_id)
         if len(portal.completed()) < 2 or not found.state.conflict:
             abort(409, "only a disagreement of two assessors who finished the portal is reconciled")
-        reviews.save_final(g.store.conn, reviews.FinalAnswer(run_id, rule_id, value,
+        reviews.save_final(g.store, reviews.FinalAnswer(run_id, rule_id, value,
                                                              request.form.get("note", "").strip()[:4000], assessor, ""))
         return redirect(url_for("reconcile", run_id=run_id))
 
@@ -196,8 +196,8 @@ def create_app(db: Path, token: str | None = None, sample: float = DEFAULT_SAMPL
         """The evidence page as it was crawled, from the snapshot store (never the live site)."""
         if not re.fullmatch(r"[0-9a-f]{64}", digest):
             abort(404)
-        page = reviews.page_for_snapshot(g.store.conn, run_id, digest)
-        found = reviews.snapshot_path(g.store.conn, digest)
+        page = reviews.page_for_snapshot(g.store, run_id, digest)
+        found = reviews.snapshot_path(g.store, digest)
         if page is None or found is None:
             abort(404)
         body = g.store.snapshots.get(found[0])
@@ -211,7 +211,7 @@ def create_app(db: Path, token: str | None = None, sample: float = DEFAULT_SAMPL
 
     @app.get("/screenshot/<path:reference>")
     def screenshot(reference: str):
-        found = reviews.snapshot_path(g.store.conn, reference)
+        found = reviews.snapshot_path(g.store, reference)
         if found is None or found[1] != "screenshot":
             abort(404)
         response = Response(g.store.snapshots.get(found[0]), 200, {"Content-Type": "image/png"})

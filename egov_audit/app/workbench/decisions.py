@@ -8,14 +8,14 @@ from egov_audit.store.db import Store
 
 
 def run_states(store: Store, run_id: str) -> dict[str, ItemState]:
-    return item_states(reviews.current_answers(store.conn, run_id), reviews.recorded_finals(store.conn, run_id))
+    return item_states(reviews.current_answers(store, run_id), reviews.recorded_finals(store, run_id))
 
 
 def decided_items(store: Store) -> list[dict]:
     """Every item people decided in this DB, with the machine verdict of the run's newest evaluation:
     {run_id, rule_id, criterion, automation, outcome, confidence, final, answers}."""
     items = []
-    for run_id in reviews.runs_with_answers(store.conn):
+    for run_id in reviews.runs_with_answers(store):
         _evaluation, verdicts = latest_evaluation(store, run_id)
         states = run_states(store, run_id)
         for v in verdicts:

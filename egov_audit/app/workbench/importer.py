@@ -78,7 +78,7 @@ def parse(store: Store, rows: list[Row], assessor: str, source: str) -> list[rev
         run_id = (row.values.get("run_id") or "").strip()
         rule_id = (row.values.get("indicator_id") or "").strip()
         if run_id not in verdicts_of:
-            evaluation, verdicts = latest_evaluation(store, run_id) if reviews.run_exists(store.conn, run_id) \
+            evaluation, verdicts = latest_evaluation(store, run_id) if reviews.run_exists(store, run_id) \
                 else (None, [])
             verdicts_of[run_id] = None if evaluation is None else \
                 {"evaluation": evaluation["id"], "verdicts": {v["rule_id"]: v for v in verdicts}}
@@ -110,4 +110,4 @@ def import_questionnaire(store: Store, path: Path, assessor: str) -> int:
     if not assessor.strip():
         raise ImportProblem(["--assessor: give the assessor's name"])
     answers = parse(store, read_rows(path), assessor.strip(), f"import:{path.name}")
-    return reviews.save_answers(store.conn, answers)
+    return reviews.save_answers(store, answers)
