@@ -125,7 +125,8 @@ def test_rules_check_lists_every_problem_and_exits_2(broken_rules):
 
 @pytest.mark.parametrize("command", [["rules", "list"], ["rules", "show", "privacy-policy"],
                                      ["evaluate", "--db", "missing.db"], ["rules", "test", "privacy-policy"],
-                                     ["audit", "http://127.0.0.1:9/", "--db", "never.db"]])
+                                     ["audit", "http://127.0.0.1:9/", "--db", "never.db"],
+                                     ["report", "--db", "missing.db"]])
 def test_a_bad_rule_is_one_line_and_exit_2_on_every_command(broken_rules, command, tmp_path):
     folder, path, line = broken_rules
     done = cli(*command, env={"EGOV_RULES_DIR": str(folder)}, cwd=tmp_path)
@@ -134,6 +135,17 @@ def test_a_bad_rule_is_one_line_and_exit_2_on_every_command(broken_rules, comman
     assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
     assert lines[0] == (f"error: {path}:{line}: check 'link-match' has no option 'postions' — did you mean 'positions'? "
                         "(allowed: anchor, href, hosts, to, positions, min_distinct)"), lines[0]
+
+
+def test_every_check_says_what_it_detects_and_what_each_option_means():
+    from checks import CHECKS
+    for name, spec in CHECKS.items():
+        assert len(spec.doc) >= 20, f"check '{name}' needs a docstring (it is its entry in docs/rules.md)"
+        for option in spec.options.values():
+            assert len(option.doc) >= 10, f"option '{option.name}' of check '{name}' needs a one-line doc"
+            if option.default is not None:
+                assert option.problem(list(option.default) if isinstance(option.default, tuple) else option.default) \
+                    is None, f"the default of '{name}.{option.name}' does not fit its own declaration"
 
 
 def test_rules_doc_is_current_and_its_example_validates(tmp_path):

@@ -160,6 +160,8 @@ def report(db: Path = DB_OPT, run: Optional[str] = typer.Option(None, "--run", h
 
     Example: egov-audit report --db city.db --run 20261122T101500Z-1a2b3c --report city.html
     """
+    from egov_audit.judge.rules import load_rules
+    load_rules()   # the report shows the rules' titles and advice: a bad rule is answered first, in one line
     _write_outputs(db, run, json_out, report_out)
 
 
