@@ -126,7 +126,8 @@ def test_rules_check_lists_every_problem_and_exits_2(broken_rules):
 @pytest.mark.parametrize("command", [["rules", "list"], ["rules", "show", "privacy-policy"],
                                      ["evaluate", "--db", "missing.db"], ["rules", "test", "privacy-policy"],
                                      ["audit", "http://127.0.0.1:9/", "--db", "never.db"],
-                                     ["report", "--db", "missing.db"]])
+                                     ["report", "--db", "missing.db"], ["batch", "targets.csv"],
+                                     ["monitor", "targets.csv"]])
 def test_a_bad_rule_is_one_line_and_exit_2_on_every_command(broken_rules, command, tmp_path):
     folder, path, line = broken_rules
     done = cli(*command, env={"EGOV_RULES_DIR": str(folder)}, cwd=tmp_path)

@@ -19,6 +19,8 @@ def batch_options(targets: Path, db: Optional[Path], out: Optional[Path], worker
                   max_pages: int, satellite_pages: int, axe_pages: int, timeout: int, delay: Optional[float],
                   audit_date: Optional[str], new: bool):
     from egov_audit.app.batch import BatchOptions
+    from egov_audit.judge.rules import load_rules
+    load_rules()   # a bad rule: one line and exit 2 (cli.main) before any portal is crawled, not once per portal
     if render not in RENDER_MODES:
         raise typer.BadParameter("--render takes auto, always or never")
     stem = targets.with_suffix("")
