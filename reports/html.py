@@ -2,8 +2,8 @@
 
 One file, no network needed to view it and none made: inline CSS and SVG, screenshots as data: URIs
 (each distinct image once, see screenshots.py), a Content-Security-Policy that forbids scripts and
-requests. The report only reads: the result document (scores come from egov_audit/judge/scoring.py via
-document["scores"]), the run's rows in the DB, and the rule catalogue's definitions.
+requests. The report reads only the result document (scores, definitions, advice, crawl figures, axe scans and the
+assessors' answers are all in it, see reports/facts.py), plus screenshot bytes from the snapshot store.
 """
 from __future__ import annotations
 
@@ -11,12 +11,9 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from egov_audit.store.db import Store
+from egov_audit.store.snapshots import SnapshotStore
 from egov_audit.outcomes import UNMET as OUTCOME_UNMET, Outcome
 from reports import charts
-from reports.a11y import accessibility
-from egov_audit.judge.rules import rule_catalogue
-from reports.guidance import recommendation
 from reports.screenshots import Gallery
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -65,30 +62,17 @@ def _indicator_view(indicator: dict, gallery: Gallery) -> dict:
             "searched_view": {"pages": searched.get("pages_considered"), "languages": searched.get("languages") or [],
                               "checks": _unique(searched.get("checks")), "patterns": _unique(searched.get("patterns"))}
             if unmet and searched else None,
-            "recommendation": recommendation(indicator["id"], indicator.get("criterion")) if unmet else None}
+            "recommendation": indicator.get("recommendation") if unmet else None}
 
 
-def _rows(store: Store, sql: str, run_id: str) -> list[dict]:
-    cur = store.conn.execute(sql, (run_id,))
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r)) for r in cur.fetchall()]
-
-
-def render_report(store: Store, document: dict) -> str:
-    run_id = document["run_id"]
-    errors = _rows(store, "SELECT url, status, error_kind, error FROM pages WHERE run_id = ? AND error_kind IS NOT NULL "
-                          f"ORDER BY error_kind, url LIMIT {MAX_ROWS}", run_id)
-    skipped = _rows(store, f"SELECT url, reason, detail FROM skipped WHERE run_id = ? AND reason = 'robots.txt' LIMIT {MAX_ROWS}",
-                    run_id)
-    pages = _rows(store, "SELECT url, title, kind, status, click_depth, rendered, scope FROM pages WHERE run_id = ? "
-                         f"AND error_kind IS NULL ORDER BY scope = 'external', click_depth IS NULL, click_depth, url LIMIT {MAX_ROWS}",
-                  run_id)
-    gallery = Gallery(store)
-    home_shot = gallery.ref(document["crawl"].get("home_screenshot"))
+def render_report(document: dict, snapshots: SnapshotStore | None = None) -> str:
+    """The report of one result document, from the document alone: screenshots are embedded from the snapshot
+    store when it is given (and named by their evidence otherwise); nothing else is read."""
+    crawl = document["crawl"]
+    gallery = Gallery(snapshots)
+    home_shot = gallery.ref(crawl.get("home_screenshot"))
     indicators = [_indicator_view(i, gallery) for i in document["indicators"]]
-    catalogue = rule_catalogue()
-    manual = [{**i, "definition": (catalogue.get(i["id"]) or {}).get("definition") or ""}
-              for i in indicators if i["outcome"] == Outcome.MANUAL]
+    manual = [{**i, "definition": i.get("definition") or ""} for i in indicators if i["outcome"] == Outcome.MANUAL]
     scores = document["scores"]
     edition = document["edition"]
     profile = (scores.get("profiles") or {}).get(edition) or {}
@@ -96,20 +80,23 @@ def render_report(store: Store, document: dict) -> str:
     outcomes = {}
     for i in indicators:
         outcomes[i["outcome"]] = outcomes.get(i["outcome"], 0) + 1
+    a11y = document.get("accessibility") or {"pages": [], "assessed": 0, "versions": [], "by_impact": [],
+                                             "by_criterion": [], "violations": 0, "to_review": 0}
     template = _environment().get_template("report.html.j2")
     return template.render(
         doc=document, scores=scores, profile=profile, edition=edition,
         other_profiles={k: p for k, p in (scores.get("profiles") or {}).items() if k != edition},
         gauge=charts.gauge(scores.get("index"), scores.get("upper_bound"), bool(scores.get("provisional"))),
         bars=charts.bars(detail) if detail else None,
-        indicators=indicators, manual=manual, a11y=accessibility(store, run_id),
+        indicators=indicators, manual=manual, a11y=a11y,
         outcome_counts=[(o, outcomes[o]) for o in OUTCOME_ORDER if o in outcomes],
         shots=gallery.shots, home_shot=home_shot,
-        errors=errors, skipped=skipped, pages=pages, max_rows=MAX_ROWS)
+        errors=crawl.get("error_pages") or [], skipped=crawl.get("robots_skipped") or [],
+        pages=crawl.get("page_list") or [], max_rows=MAX_ROWS)
 
 
-def write_report(store: Store, document: dict, path: str | Path) -> Path:
+def write_report(document: dict, path: str | Path, snapshots: SnapshotStore | None = None) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_report(store, document), encoding="utf-8")
+    path.write_text(render_report(document, snapshots), encoding="utf-8")
     return path

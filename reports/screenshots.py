@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import struct
 
-from egov_audit.store.db import Store
+from egov_audit.store.snapshots import SnapshotStore
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_BYTES = 4_000_000      # a larger screenshot is named, not embedded: the report must stay mailable
 MAX_SHOTS = 40
+# a screenshot's path in the snapshot store (ab/<sha256>.png): any other value in a document is not read,
+# so a tampered evidence item cannot make the report read an arbitrary file
+SHOT_PATH = re.compile(r"[0-9a-f]{2}/[0-9a-f]{64}\.png")
 
 
 def png_size(data: bytes) -> tuple[int, int] | None:
@@ -25,18 +29,14 @@ def png_size(data: bytes) -> tuple[int, int] | None:
 
 
 class Gallery:
-    def __init__(self, store: Store):
-        self.store = store
+    def __init__(self, snapshots: SnapshotStore | None):
+        self.snapshots = snapshots
         self.shots: list[dict] = []          # distinct images, in first-cited order
         self._by_digest: dict[str, dict] = {}
         self._by_ref: dict[str, dict | None] = {}
 
     def ref(self, reference: str | None) -> dict | None:
-        """The shot for an evidence item's "screenshot" (a snapshot path or hash), or None.
-
-        Only references the snapshots table knows are read, so a tampered evidence value cannot
-        make the report read an arbitrary file.
-        """
+        """The shot for an evidence item's "screenshot" (its path in the snapshot store), or None."""
         if not reference:
             return None
         if reference not in self._by_ref:
@@ -44,12 +44,10 @@ class Gallery:
         return self._by_ref[reference]
 
     def _load(self, reference: str) -> dict | None:
-        row = self.store.conn.execute("SELECT path FROM snapshots WHERE path = ? OR hash = ? LIMIT 1",
-                                      (reference, reference)).fetchone()
-        if row is None:
+        if self.snapshots is None or not SHOT_PATH.fullmatch(reference):
             return None
         try:
-            data = self.store.snapshots.get(row[0])
+            data = self.snapshots.get(reference)
         except OSError:
             return None
         size = png_size(data)

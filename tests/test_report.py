@@ -210,6 +210,30 @@ def test_screenshots_embedded_once_and_thumbnail_opens_full_size(page):
     view.wait_for(state="hidden")
 
 
+def test_the_report_renders_from_the_result_document_alone(report, tmp_path):
+    """A saved result.json re-renders the same report with no database at all (screenshots from the snapshot
+    folder); without the snapshots it still renders, only without the images."""
+    import shutil
+    source = report["html"].with_name("broken.db")
+    saved = tmp_path / "result.json"
+    shutil.copy(report["html"].with_name("result.json"), saved)
+    shutil.copytree(source.with_name("broken.snapshots"), tmp_path / "elsewhere.snapshots")
+    again = tmp_path / "again.html"
+    subprocess.run([sys.executable, "-m", "egov_audit.app.cli", "report", "--from-json", str(saved), "--db",
+                    str(tmp_path / "elsewhere.db"), "--report", str(again)], check=True, timeout=120, capture_output=True)
+    assert not (tmp_path / "elsewhere.db").exists()                # no database was opened or made
+    assert again.read_text(encoding="utf-8") == report["html"].read_text(encoding="utf-8")
+    assert "data:image/png" in again.read_text(encoding="utf-8")   # the screenshots came from the snapshot folder
+    document = report["document"]
+    assert document["schema_version"] == "1.1" and document["accessibility"]["pages"]
+    assert all("definition" in i and "recommendation" in i for i in document["indicators"])
+    bare = tmp_path / "bare.html"
+    subprocess.run([sys.executable, "-m", "egov_audit.app.cli", "report", "--from-json", str(saved), "--db",
+                    str(tmp_path / "none.db"), "--report", str(bare)], check=True, timeout=120, capture_output=True)
+    text = bare.read_text(encoding="utf-8")
+    assert "data:image/png" not in text and 'class="a11y-page"' in text
+
+
 def test_a_run_not_yet_judged_still_renders(report, tmp_path):
     import shutil
 
@@ -226,7 +250,7 @@ def test_a_run_not_yet_judged_still_renders(report, tmp_path):
     conn.close()
     store = Store(tmp_path / "crawl.db")
     try:
-        html = render_report(store, build_result(store))
+        html = render_report(build_result(store), store.snapshots)
     finally:
         store.close()
     assert "No indicator has been judged for this run yet" in html

@@ -143,7 +143,7 @@ def _write_outputs(db: Path, run_id: str | None, json_out: Optional[Path], repor
     try:
         document = build_result(store, run_id)
         json_path = write_result(document, json_out or db.with_suffix(".result.json"))
-        report_path = write_report(store, document, report_out or db.with_suffix(".report.html"))
+        report_path = write_report(document, report_out or db.with_suffix(".report.html"), store.snapshots)
     finally:
         store.close()
     print(f"database:  {db.resolve()}")
@@ -155,14 +155,37 @@ def _write_outputs(db: Path, run_id: str | None, json_out: Optional[Path], repor
 @app.command()
 def report(db: Path = DB_OPT, run: Optional[str] = typer.Option(None, "--run", help="run id (default: the newest)"),
            json_out: Optional[Path] = typer.Option(None, "--json", help="result document path"),
-           report_out: Optional[Path] = typer.Option(None, "--report", help="HTML report path")):
-    """Write the JSON result and HTML report of a stored run again, without crawling.
+           report_out: Optional[Path] = typer.Option(None, "--report", help="HTML report path"),
+           from_json: Optional[Path] = typer.Option(None, "--from-json",
+                                                    help="render a saved result document instead (no database read; "
+                                                         "screenshots from --db's snapshot folder when it exists)")):
+    """Write the JSON result and HTML report of a stored run again, without crawling; or, with --from-json,
+    re-render the report of a saved result document exactly as it was.
 
     Example: egov-audit report --db city.db --run 20261122T101500Z-1a2b3c --report city.html
     """
-    from egov_audit.judge.rules import load_rules
-    load_rules()   # the report shows the rules' titles and advice: a bad rule is answered first, in one line
-    _write_outputs(db, run, json_out, report_out)
+    if from_json is None:
+        from egov_audit.judge.rules import load_rules
+        load_rules()   # the report shows the rules' titles and advice: a bad rule is answered first, in one line
+        _write_outputs(db, run, json_out, report_out)
+        return
+    # from a saved document: it holds every title and piece of advice itself, so the rules are not read
+    import json
+
+    import jsonschema
+
+    from egov_audit.app.result import validate_result
+    from egov_audit.store.snapshots import SnapshotStore
+    from reports.html import write_report
+    try:
+        document = json.loads(from_json.read_text(encoding="utf-8"))
+        validate_result(document)
+    except (OSError, ValueError, jsonschema.ValidationError) as exc:
+        fail(f"{from_json}: not a result document ({getattr(exc, 'message', exc)})")
+    folder = snapshot_dir_for(db)
+    path = write_report(document, report_out or from_json.with_suffix(".html"),
+                        SnapshotStore(folder) if folder.is_dir() else None)
+    print(f"report:    {path.resolve()}")
 
 
 @app.command()

@@ -9,7 +9,9 @@ from egov_audit.paths import SCHEMAS_DIR
 from egov_audit.judge.evaluation import latest_evaluation
 from egov_audit.store.db import Store
 
-SCHEMA_VERSION = "1.1"   # 1.1: the assessors' answers (assessment, decided_by, machine_outcome)
+# 1.1: the assessors' answers (assessment, decided_by, machine_outcome), and everything the report shows
+# (definitions, advice, crawl page lists, accessibility scans), so the report renders from the document alone
+SCHEMA_VERSION = "1.1"
 DEFAULT_EDITION = "losi2024"
 EVIDENCE_KEYS = ("url", "excerpt", "selector", "click_depth", "snapshot", "screenshot", "confidence", "field", "link",
                  "warc_record_id")
@@ -56,8 +58,18 @@ def build_result(store: Store, run_id: str | None = None) -> dict:
             "evidence": [{k: e.get(k) for k in EVIDENCE_KEYS if k in e} for e in v["evidence"]],
             "searched": v["searched"]} for v in verdicts]
         add_people(store, document)
+    add_report_facts(store, document)
     validate_result(document)
     return document
+
+
+def add_report_facts(store: Store, document: dict) -> None:
+    """Freeze into the document everything the report shows, so the report renders from it alone."""
+    from reports.facts import accessibility_facts, crawl_facts, indicator_texts
+    document["crawl"].update(crawl_facts(store, document["run_id"]))
+    document["accessibility"] = accessibility_facts(store, document["run_id"])
+    for indicator in document["indicators"]:
+        indicator.update(indicator_texts(indicator["id"], indicator.get("criterion")))
 
 
 def add_people(store: Store, document: dict) -> None:
