@@ -35,14 +35,8 @@ def validate_start_url(url: str) -> str:
     return url if parts.path else url + "/"
 
 
-def run_crawl(options: CrawlOptions, progress=None) -> CrawlOutcome:
-    """Crawl into the DB. ``progress`` (optional) gets ``update(stats, queued)`` calls and ``close()``."""
-    from scrapy import signals
-    from scrapy.crawler import CrawlerProcess
-
-    from crawler.settings import build_settings
-    from crawler.spiders.portal import PortalSpider
-
+def open_run(options: CrawlOptions) -> tuple[Store, str, bool, object]:
+    """Open the DB and resume the matching interrupted run or start a new one: (store, run_id, resumed, state)."""
     options.start_url = validate_start_url(options.start_url)
     store = Store(options.db)
     settings_record = options.audit_settings()
@@ -54,7 +48,35 @@ def run_crawl(options: CrawlOptions, progress=None) -> CrawlOutcome:
     else:
         run_id = store.new_run(portal_name(options.start_url), options.start_url, settings_record)
         resume_state = None
+    return store, run_id, resumed, resume_state
 
+
+def spider_arguments(options: CrawlOptions, resume_state) -> dict:
+    """The PortalSpider's keyword arguments for these options (one place for the CLI crawl and the worker)."""
+    return dict(start_url=options.start_url, allow_hosts=options.allow_hosts, max_pages=options.max_pages,
+                max_depth=options.max_depth, satellite_pages=options.satellite_pages,
+                max_external=options.max_external, render=options.render, resume=resume_state,
+                axe_pages=options.axe_pages)
+
+
+def close_run(store: Store, run_id: str, options: CrawlOptions, resumed: bool, reason: str,
+              stats: dict) -> CrawlOutcome:
+    """After the crawl: click depths, the run's final status, its counts."""
+    status = "finished" if reason == "finished" else "interrupted"
+    store.compute_click_depth(run_id, options.start_url)
+    store.mark_run(run_id, status)
+    return CrawlOutcome(run_id, resumed, status, store.counts(run_id), dict(stats or {}))
+
+
+def run_crawl(options: CrawlOptions, progress=None) -> CrawlOutcome:
+    """Crawl into the DB. ``progress`` (optional) gets ``update(stats, queued)`` calls and ``close()``."""
+    from scrapy import signals
+    from scrapy.crawler import CrawlerProcess
+
+    from crawler.settings import build_settings
+    from crawler.spiders.portal import PortalSpider
+
+    store, run_id, resumed, resume_state = open_run(options)
     settings = build_settings({**asdict(options), "run_id": run_id})
     process = CrawlerProcess(settings, install_root_handler=True)
     logging.getLogger("tldextract").setLevel(logging.ERROR)   # it warns when it cannot reach the PSL online
@@ -71,19 +93,13 @@ def run_crawl(options: CrawlOptions, progress=None) -> CrawlOutcome:
 
     crawler.signals.connect(on_closed, signal=signals.spider_closed)
     crawler.signals.connect(on_item, signal=signals.item_scraped)
-    process.crawl(crawler, start_url=options.start_url, allow_hosts=options.allow_hosts,
-                  max_pages=options.max_pages, max_depth=options.max_depth,
-                  satellite_pages=options.satellite_pages, max_external=options.max_external,
-                  render=options.render, resume=resume_state, axe_pages=options.axe_pages)
+    process.crawl(crawler, **spider_arguments(options, resume_state))
     try:
         process.start()
     finally:
         if progress is not None:
             progress.close()
-    reason = close_reason.get("reason", "unknown")
-    status = "finished" if reason == "finished" else "interrupted"
-    store.compute_click_depth(run_id, options.start_url)
-    store.mark_run(run_id, status)
-    outcome = CrawlOutcome(run_id, resumed, status, store.counts(run_id), dict(crawler.stats.get_stats() or {}))
+    outcome = close_run(store, run_id, options, resumed, close_reason.get("reason", "unknown"),
+                        crawler.stats.get_stats())
     store.close()
     return outcome

@@ -142,16 +142,25 @@ def register(app: typer.Typer) -> None:
               satellite_pages: int = SAT_OPT, axe_pages: int = AXE_OPT, timeout: int = TIMEOUT_OPT,
               delay: Optional[float] = typer.Option(DEFAULTS.delay, "--delay", help="seconds between requests to one host"),
               audit_date: Optional[str] = DATE_OPT,
-              new: bool = typer.Option(False, "--new", help="start a new batch instead of resuming this one")):
+              new: bool = typer.Option(False, "--new", help="start a new batch instead of resuming this one"),
+              queue: Optional[str] = typer.Option(None, "--queue", help="Redis URL: enqueue the portals for "
+                                                   "`egov-audit worker` processes instead of auditing here"),
+              wait: bool = typer.Option(False, "--wait", help="with --queue: wait for the batch, print its ranking")):
         """Audit every portal in a targets CSV, in parallel across hosts; rank them and export the results.
 
         Running the same command again skips portals already audited and continues interrupted ones.
         Exit status: 0 all portals audited (ok or partial), 1 some portal ended in error, 2 bad input.
 
+        With --queue the portals become jobs for workers on any number of machines (see `worker`, `merge`).
+
         Example: egov-audit batch targets.csv --db cities.db --out cities/ --workers 4
         """
         options = batch_options(targets, db, out, workers, fast, render, max_pages, satellite_pages, axe_pages,
                                 timeout, delay, audit_date, new)
+        if queue:
+            from egov_audit.app.commands.distributed import enqueue_and_maybe_wait
+            enqueue_and_maybe_wait(targets, options, queue, wait)
+            return
         result, store = run_with_progress(targets, options)
         try:
             if result.interrupted:
