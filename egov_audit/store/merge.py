@@ -99,8 +99,9 @@ def _merge_one(store: Store, source: Path) -> MergeReport:
             conn.execute("CREATE TEMP TABLE IF NOT EXISTS merge_runs (id TEXT PRIMARY KEY)")
             conn.execute("DELETE FROM temp.merge_runs")
             conn.executemany("INSERT INTO temp.merge_runs VALUES (?)", [(r,) for r in runs])
-            target_tables = _tables(conn, "main")
             source_tables = _tables(conn, "src")
+            _create_missing(conn, source_tables)
+            target_tables = _tables(conn, "main")
             id_maps: dict[str, dict] = {}
             for table in _order(target_tables):
                 if table.name not in source_tables:
@@ -113,6 +114,19 @@ def _merge_one(store: Store, source: Path) -> MergeReport:
         conn.execute("DETACH DATABASE src")
     report.run_ids = runs
     return report
+
+
+def _create_missing(conn: sqlite3.Connection, source_tables: dict[str, _Table]) -> None:
+    """A table only the shard has (made by a newer version, or a plug-in) is created in the target as it is there."""
+    have = {name for (name,) in conn.execute("SELECT name FROM main.sqlite_master WHERE type = 'table'")}
+    for name in source_tables:
+        if name not in have:
+            (sql,) = conn.execute("SELECT sql FROM src.sqlite_master WHERE type = 'table' AND name = ?",
+                                  (name,)).fetchone()
+            conn.execute(sql)
+            for (index_sql,) in conn.execute("SELECT sql FROM src.sqlite_master WHERE type = 'index' "
+                                             "AND tbl_name = ? AND sql IS NOT NULL", (name,)).fetchall():
+                conn.execute(index_sql)
 
 
 def _runs_to_merge(conn: sqlite3.Connection, report: MergeReport) -> list[str]:
