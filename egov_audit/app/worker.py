@@ -40,11 +40,20 @@ class AuditOutcome:
     band: str = ""
     provisional: bool = False
     upper_bound: float | None = None
-    cpu: dict = field(default_factory=dict)    # CPU seconds of this process by stage (exact with one portal at a time)
+    cpu: dict = field(default_factory=dict)    # CPU seconds of the job's own thread: judging, reports
 
 
 def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _rss_mb() -> float:
+    """This process's resident memory now (Linux), to see whether it stays flat portal after portal."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError):
+        return 0.0
 
 
 class Auditor:
@@ -132,7 +141,6 @@ class Auditor:
                                log_level=self.log_level)
         sharedbrowser.configure(options.timeout)
         cpu = {}
-        mark = time.process_time()
         self._enter()
         try:
             store, run_id, resumed, resume_state = open_run(options)
@@ -141,19 +149,21 @@ class Auditor:
                 # the worker's one browser instead of a driver and a Chromium per crawl
                 crawl_settings["PLAYWRIGHT_BROWSER_PROVIDER"] = "crawler.sharedbrowser.SharedBrowserProvider"
                 reason, stats = self._call(self._crawl, crawl_settings, spider_arguments(options, resume_state))
-                cpu["crawl"], mark = time.process_time() - mark, time.process_time()
+                # the crawl runs on the reactor thread with other portals' crawls: its CPU is the process's, not
+                # this portal's; judging and reports run on this thread, so thread time is theirs alone
+                mark = time.thread_time()
                 # the run stays 'running' until it is judged: a worker killed in between leaves no finished,
                 # unjudged run for the merge to take (the queue gives the portal to another worker)
                 store.compute_click_depth(run_id, options.start_url)
                 audit_date = settings.get("audit_date")
                 summary = evaluate_run(store, run_id, date.fromisoformat(audit_date) if audit_date else None)
                 outcome_run = close_run(store, run_id, options, resumed, reason, stats)
-                cpu["evaluate"], mark = time.process_time() - mark, time.process_time()
+                cpu["evaluate"], mark = round(time.thread_time() - mark, 3), time.thread_time()
                 state = TargetState(row=row)
                 judge_outcome(store, state, 0, since)
                 if out is not None:
                     self._write_outputs(store, run_id, out, row)
-                    cpu["report"] = time.process_time() - mark
+                    cpu["report"] = round(time.thread_time() - mark, 3)
                 scores = summary["scores"]
                 return AuditOutcome(run_id=run_id, status=state.status, reason=state.reason,
                                     seconds=round(time.perf_counter() - started, 1),
@@ -225,7 +235,8 @@ def run_worker(url: str, db: Path, portals: int = 1, burst: bool = False, restar
         q.update_state(r, batch_id, target.position, status=outcome.status, reason=outcome.reason,
                        run_id=outcome.run_id, seconds=outcome.seconds, pages=outcome.pages, index=outcome.index,
                        band=outcome.band, provisional=outcome.provisional, upper_bound=outcome.upper_bound,
-                       shard=str(db), cpu=outcome.cpu, rss_mb=round(_peak_rss_mb(), 1))
+                       shard=str(db), cpu=outcome.cpu, rss_mb=round(_rss_mb(), 1),
+                       peak_rss_mb=round(_peak_rss_mb(), 1), audited=auditor.audited)
         echo(f"{me}: {target.name}: {outcome.status}" + (f" ({outcome.reason})" if outcome.reason else "")
              + f" in {outcome.seconds:.0f} s, {outcome.pages} pages")
 
@@ -233,8 +244,14 @@ def run_worker(url: str, db: Path, portals: int = 1, burst: bool = False, restar
     worker = dramatiq.Worker(broker, queues={q.QUEUE}, worker_threads=max(1, portals), worker_timeout=1000)
     worker.queue_prefetch = max(1, portals)   # take no more portals than are audited at once: others may be idle
     previous = {}
+
+    def on_signal(signum, frame):
+        if stop.is_set():
+            os._exit(130)   # a second Ctrl-C / SIGTERM: do not wait for the portals in progress (the queue retries them)
+        stop.set()          # the first: finish the portals in progress, take no new ones
+
     for signum in (signal.SIGINT, signal.SIGTERM):
-        previous[signum] = signal.signal(signum, lambda *_: stop.set())
+        previous[signum] = signal.signal(signum, on_signal)
     echo(f"{me}: worker on {q.redact(url)}, shard {db}, {portals} portal(s) at a time"
          + (", until the queue is empty" if burst else ""))
     worker.start()
@@ -255,7 +272,10 @@ def run_worker(url: str, db: Path, portals: int = 1, burst: bool = False, restar
         broker.close()
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-    echo(f"{me}: stopped after {auditor.audited} portal(s); peak RSS {_peak_rss_mb():.0f} MB")
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    echo(f"{me}: stopped after {auditor.audited} portal(s); peak RSS {_peak_rss_mb():.0f} MB; CPU "
+         f"{own.ru_utime + own.ru_stime:.1f} s in this process, {children.ru_utime + children.ru_stime:.1f} s in "
+         f"the browser and other children")
     return auditor.audited
 
 
