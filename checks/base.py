@@ -84,6 +84,7 @@ class Option:
     doc: str                                       # one line, shown in docs/rules.md
     default: object = None                         # what the check uses when the rule does not say
     allowed: tuple = ()                            # allowed values (of the text, or of each list item)
+    data: str = ""                                 # values must be names in rules/_data/<data>.yaml
     required: bool = False
     # what the check reports it searched (egov_audit.judge.engine collects it for a fail's "what was searched"):
     shown: bool = False                            # listed as check.option=value
@@ -93,8 +94,9 @@ class Option:
         if self.type not in TYPES:
             raise ValueError(f"option '{self.name}': unknown type '{self.type}' (known: {', '.join(TYPES)})")
 
-    def problem(self, value) -> str | None:
-        """Why a value does not fit this option, in words a rule author can act on (None: it fits)."""
+    def problem(self, value, data: dict | None = None) -> str | None:
+        """Why a value does not fit this option, in words a rule author can act on (None: it fits).
+        `data`: the parsed rules/_data files, for options that name entries of one."""
         what, fits = TYPES[self.type]
         if not fits(value):
             return f"must be {what}, got {_shown(value)}"
@@ -105,6 +107,13 @@ class Option:
             wrong = [v for v in items if v not in self.allowed]
             if wrong:
                 return f"does not allow {', '.join(repr(w) for w in wrong)} (allowed: {', '.join(map(str, self.allowed))})"
+        if self.data and data is not None:
+            known = data.get(self.data) or {}
+            items = value if isinstance(value, list) else [value]
+            wrong = [v for v in items if v not in known]
+            if wrong:
+                return (f"names {', '.join(repr(w) for w in wrong)}, not in rules/_data/{self.data}.yaml"
+                        f"{_did_you_mean(str(wrong[0]), known)} (known: {', '.join(map(str, known))})")
         return None
 
 
@@ -147,8 +156,9 @@ class CheckSpec:
     excludes: Callable | None = None               # Options -> object with .search(url) (or None)
     describe: Callable | None = None               # Options -> {"languages": [...], "patterns": [...]}
 
-    def option_problems(self, given) -> list[tuple[str | None, str]]:
-        """[(option name or None, what is wrong)] for the options a rule gives this check."""
+    def option_problems(self, given, data: dict | None = None) -> list[tuple[str | None, str]]:
+        """[(option name or None, what is wrong)] for the options a rule gives this check (`data`: the parsed
+        rules/_data files, to check the names options refer to)."""
         if not isinstance(given, dict):
             return [(None, f"`with:` of check '{self.name}' must be a mapping of options, got {_shown(given)}")]
         problems = []
@@ -158,7 +168,7 @@ class CheckSpec:
                 problems.append((key, f"check '{self.name}' has no option '{key}'{_did_you_mean(key, self.options)} "
                                       f"(allowed: {', '.join(self.options) or 'none'})"))
                 continue
-            wrong = option.problem(value)
+            wrong = option.problem(value, data)
             if wrong:
                 problems.append((key, f"option '{key}' of check '{self.name}' {wrong}"))
         for option in self.options.values():

@@ -50,7 +50,7 @@ LINK_SCOPES = ("portal", "satellite", "external")
     Option("href", "regex", "a regular expression the link's address must match (mailto:/tel: links only when it "
                             "names them)", shown=True, subject=True),
     Option("hosts", "text-or-list", "name(s) of host lists in rules/_data/hosts.yaml the link must point into",
-           shown=True, subject=True),
+           data="hosts", shown=True, subject=True),
     Option("to", "list", "where the link must lead", allowed=LINK_SCOPES),
     Option("positions", "list", "where on the page the link must sit", allowed=LINK_POSITIONS),
     Option("min_distinct", "int", "distinct links (or hosts, with `hosts`) needed", default=1),

@@ -64,7 +64,7 @@ def feature_shown(page, table: dict, pid: str, feature: str) -> bool:
 
 @register("platform", options=[
     Option("platforms", "list", "platform ids of rules/_data/platforms.yaml (none given: any known platform)",
-           shown=True, subject=True),
+           data="platforms", shown=True, subject=True),
     Option("feature", "text", "a feature of the platform the page must show (its own patterns in platforms.yaml), "
                               "e.g. budgets, proposals, datasets", shown=True),
 ])

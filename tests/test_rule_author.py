@@ -93,6 +93,17 @@ def test_unknown_check_bad_regex_and_missing_required_option(tmp_path):
     assert any(":22: check 'url-pattern' needs option 'pattern'" in m for m in found), found
 
 
+def test_names_of_shared_data_are_checked_against_rules_data(tmp_path):
+    shutil.copytree(REPO_ROOT / "rules" / "_data", tmp_path / "_data")
+    text = GOOD + "  - check: platform\n    confidence: high\n    with: {platforms: [decidm], feature: budgets}\n"
+    [message] = problems(tmp_path, text)
+    assert message.endswith(":21: option 'platforms' of check 'platform' names 'decidm', not in "
+                            "rules/_data/platforms.yaml — did you mean 'decidim'? (known: " + message.split("(known: ")[1])
+    [message] = problems(tmp_path, GOOD.replace("      positions: [navigation, body]", "      hosts: social-network"))
+    assert ":13: option 'hosts' of check 'link-match' names 'social-network', not in rules/_data/hosts.yaml — " \
+           "did you mean 'social-networks'?" in message, message
+
+
 def test_load_rule_raises_the_first_problem_and_counts_the_rest(tmp_path):
     with pytest.raises(RuleError) as caught:
         load_rule(write(tmp_path, GOOD.replace("window: 120", "window: wide").replace("positions:", "postions:")))
@@ -151,6 +162,7 @@ def test_every_check_says_what_it_detects_and_what_each_option_means():
 
 def test_rules_doc_is_current_and_its_example_validates(tmp_path):
     assert DOC_PATH.read_text(encoding="utf-8") == current(), "run: egov-audit rules docs --write"
+    shutil.copytree(REPO_ROOT / "rules" / "_data", tmp_path / "_data")   # the platforms the example names
     rule = load_rule(write(tmp_path, EXAMPLE, EXAMPLE_ID))
     assert rule.id == EXAMPLE_ID and rule.any and rule.none
     assert EXAMPLE in DOC_PATH.read_text(encoding="utf-8")

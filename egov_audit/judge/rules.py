@@ -141,7 +141,7 @@ def _schema_problem(error) -> tuple[tuple, bool, str]:
     return where, False, f"{name}: {error.message}"
 
 
-def _call_problems(entries, group: str, locate) -> list[tuple[int | None, str]]:
+def _call_problems(entries, group: str, locate, data: dict | None = None) -> list[tuple[int | None, str]]:
     """Unknown checks and options that do not fit a check's declarations (see checks/base.py Option)."""
     from checks import CHECKS
     problems = []
@@ -152,7 +152,7 @@ def _call_problems(entries, group: str, locate) -> list[tuple[int | None, str]]:
                              f"unknown check '{entry['check']}'{did_you_mean(entry['check'], CHECKS)} "
                              f"(known: {', '.join(sorted(CHECKS))})"))
             continue
-        for option, message in spec.option_problems(entry.get("with") or {}):
+        for option, message in spec.option_problems(entry.get("with") or {}, data):
             at = (group, index, "with", option) if option else (group, index, "with" if "with" in entry else "check")
             problems.append((locate(at, key=bool(option)), message))
     return problems
@@ -190,7 +190,8 @@ def read_rule(path: Path) -> tuple[Rule | None, list[Problem]]:
         problems.append(Problem(path, locate(("id",)), f"id '{data['id']}' differs from the file name "
                                                        f"(rename the file to {data['id']}.yaml or change the id)"))
     for group in ("any", "all", "none"):
-        problems += [Problem(path, line, message) for line, message in _call_problems(data.get(group), group, locate)]
+        problems += [Problem(path, line, message)
+                     for line, message in _call_problems(data.get(group), group, locate, _shared_data(path.parent.parent))]
     if problems:
         return None, problems
     try:
@@ -207,6 +208,15 @@ def read_rule(path: Path) -> tuple[Rule | None, list[Problem]]:
     except RuleError as exc:
         return None, exc.problems
     return rule, []
+
+
+@lru_cache(maxsize=4)
+def _shared_data(rules_dir: Path) -> dict:
+    """rules/_data of the folder a rule sits in (host lists, platform signatures), parsed once per load."""
+    try:
+        return load_data(rules_dir)
+    except (OSError, yaml.YAMLError):
+        return {}
 
 
 @lru_cache(maxsize=4)

@@ -146,7 +146,8 @@ def _checks() -> list[str]:
         lines += ["| option | type | default | allowed | meaning |", "|---|---|---|---|---|"]
         for option in spec.options.values():
             default = "required" if option.required else ("" if option.default is None else f"`{_value(option.default)}`")
-            allowed = ", ".join(f"`{a}`" for a in option.allowed)
+            allowed = ", ".join(f"`{a}`" for a in option.allowed) or (
+                f"names in `rules/_data/{option.data}.yaml`" if option.data else "")
             lines.append(f"| `{option.name}` | {option.type} | {default} | {allowed} | {_cell(option.doc)} |")
         lines.append("")
     return lines
