@@ -498,4 +498,27 @@ def test_imported_questionnaires_and_accuracy(base_db, tmp_path):
     # the second portal has a final answer for every indicator: confirmed
     document = export_json(db, second, tmp_path / "second.json")
     assert document["scores"]["confirmed"] and document["assessment"]["assessors"] == ["A", "B"]
-    assert not export_json(db, first, tmp_path / "first.json")["scores"]["confirmed"]
+    partly = export_json(db, first, tmp_path / "first.json")
+    assert not partly["scores"]["confirmed"]
+    assert {i["id"] for i in partly["indicators"] if i["decided_by"] == "machine"} == set(flipped)
+
+    # diff compares the runs with the assessors' answers in place, and says so
+    compared = subprocess.run(CLI + ["diff", "--db", str(db), "--from", first, "--to", second, "--json"],
+                              capture_output=True, text=True, timeout=120)
+    changes = json.loads(compared.stdout)
+    assert changes["score_before"] == partly["scores"]["index"] and changes["score_after"] == document["scores"]["index"]
+    touched = changes["gained"] + changes["lost"] + changes["changed"] + changes["unchecked"]
+    assert touched and all(c["decided_by_after"] == "assessors" for c in touched)
+    assert {c["rule_id"] for c in touched if c["decided_by_before"] == "machine"} <= set(flipped)
+    text = subprocess.run(CLI + ["diff", "--db", str(db), "--from", first, "--to", second],
+                          capture_output=True, text=True, timeout=120).stdout
+    assert "[answered by assessors: before and after]" in text
+
+    # the report says which answers are the assessors', and how often a rule was confirmed once enough answers exist
+    from reports.html import render_report
+    partly["indicators"] = [dict(i, rule_confirmation={"answers": 6, "confirmed": 5}) if i["id"] == flipped[0] else i
+                            for i in partly["indicators"]]
+    html = render_report(partly)
+    assert "rule confirmed by assessors\n   5 of 6 times" in html
+    assert f"{len(machine) - len(flipped)} of {len(machine)} answers are the" in html and "not yet confirmed" in html
+    assert html.count("assessors' answer (agreed") == len(machine) - len(flipped)

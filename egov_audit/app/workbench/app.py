@@ -8,9 +8,7 @@ snapshots are served with a CSP that runs no script and loads nothing (and in a 
 """
 from __future__ import annotations
 
-import csv
 import hmac
-import io
 import re
 import secrets
 from pathlib import Path
@@ -290,10 +288,3 @@ def highlight(excerpt: str | None, term: str | None) -> Markup:
             return Markup("{}<mark>{}</mark>{}").format(text[:at], text[at:at + len(term)], text[at + len(term):])
     return escape(text)
 
-
-def write_csv(rows: list[dict], header: list[str]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=header, extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue()
