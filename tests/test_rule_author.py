@@ -104,6 +104,24 @@ def test_names_of_shared_data_are_checked_against_rules_data(tmp_path):
            "did you mean 'social-networks'?" in message, message
 
 
+def test_a_misspelt_rule_case_is_an_error_with_its_line(tmp_path):
+    from egov_audit.judge.rulecases import case_file_problems
+    rules_dir = tmp_path / "rules"
+    rule = load_rule(write(rules_dir, GOOD))
+    cases = tmp_path / "parking-permits.yaml"
+    cases.write_text("rule: parking-permits\ncases:\n  - name: en-permit\n    expect: pas\n    pages:\n"
+                     "      - url: https://www.city.example/parking/\n        htm: <h1>Parking permit</h1>\n",
+                     encoding="utf-8")
+    found = [str(p) for p in case_file_problems(cases, {rule.id: rule})]
+    assert found == [f"{cases}:4: case 'en-permit' expects 'pas' (allowed: pass, fail, review, not-pass, manual, "
+                     "error, not_applicable)",
+                     f"{cases}:7: unknown field 'htm' in a page of case 'en-permit' — did you mean 'html'? (allowed: "
+                     "click_depth, content_type, headers, html, kind, scope, status, text, title, url)"], found
+    done = cli("rules", "test", "parking-permits", "--rules", str(rules_dir), "--cases", str(tmp_path))
+    assert done.returncode == 2 and done.stderr.strip().splitlines() == [
+        f"error: {found[0]} (and 1 more)"], done.stderr
+
+
 def test_load_rule_raises_the_first_problem_and_counts_the_rest(tmp_path):
     with pytest.raises(RuleError) as caught:
         load_rule(write(tmp_path, GOOD.replace("window: 120", "window: wide").replace("positions:", "postions:")))

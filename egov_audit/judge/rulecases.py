@@ -33,7 +33,8 @@ from egov_audit.judge.engine import judge
 from egov_audit.outcomes import EXPECTATIONS
 from egov_audit.page.model import Page
 from egov_audit.paths import REPO_ROOT
-from egov_audit.judge.rules import Rule, load_data
+from checks.base import did_you_mean
+from egov_audit.judge.rules import Problem, Rule, RuleError, line_of, load_data, parse_yaml
 from egov_audit.outcomes import CONFIDENCE_RANK
 from egov_audit.page.site import MemorySite
 from egov_audit.paths import FIXTURES_DIR
@@ -77,7 +78,68 @@ def _site(case: dict) -> MemorySite:
     return MemorySite(pages, case.get("artifacts") or {}, start_url=case["pages"][0]["url"])
 
 
+# the fields of a rule-case file, per level: a misspelt one (`htm:`, `expct:`) is an error, not a silent default
+CASE_FILE_FIELDS = {"rule", "audit_date", "cases"}
+CASE_FIELDS = {"name", "expect", "pages", "artifacts", "note"}
+PAGE_FIELDS = {"url", "html", "text", "scope", "kind", "title", "click_depth", "status", "content_type", "headers"}
+PAGE_VALUES = {"scope": ("portal", "satellite", "external"), "kind": ("html", "pdf", "data")}
+
+
+def case_file_problems(path: Path, rules: dict[str, Rule] | None = None) -> list[Problem]:
+    """What is wrong in a rule-case file, each with its line: unknown fields, a missing or unknown rule, an
+    expectation that is not one of EXPECTATIONS, a case without pages."""
+    try:
+        spec, root = parse_yaml(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        return [Problem(path, mark.line + 1 if mark else None, f"not valid YAML: {getattr(exc, 'problem', None) or exc}")]
+    problems: list[Problem] = []
+
+    def unknown(mapping: dict, allowed: set, where: tuple, what: str):
+        for key in mapping:
+            if key not in allowed:
+                problems.append(Problem(path, line_of(root, where + (key,), key=True),
+                                        f"unknown field '{key}' in {what}{did_you_mean(str(key), allowed)} "
+                                        f"(allowed: {', '.join(sorted(allowed))})"))
+
+    if not isinstance(spec, dict) or not isinstance(spec.get("cases"), list) or not spec.get("rule"):
+        return [Problem(path, 1, "a rule-case file has `rule: <id>` and a list of `cases:`")]
+    unknown(spec, CASE_FILE_FIELDS, (), "the case file")
+    if rules is not None and spec["rule"] not in rules:
+        problems.append(Problem(path, line_of(root, ("rule",)), f"rule '{spec['rule']}' is not in the rules"
+                                f"{did_you_mean(str(spec['rule']), rules)}"))
+    for index, case in enumerate(spec["cases"]):
+        where = ("cases", index)
+        if not isinstance(case, dict):
+            problems.append(Problem(path, line_of(root, where), "a case is a mapping: name, expect, pages"))
+            continue
+        name = case.get("name", f"#{index + 1}")
+        unknown(case, CASE_FIELDS, where, f"case '{name}'")
+        if case.get("expect") not in EXPECTATIONS:
+            problems.append(Problem(path, line_of(root, where + ("expect",)),
+                                    f"case '{name}' expects {case.get('expect')!r} (allowed: {', '.join(EXPECTATIONS)})"))
+        pages = case.get("pages")
+        if not isinstance(pages, list) or not pages:
+            problems.append(Problem(path, line_of(root, where), f"case '{name}' has no `pages:`"))
+            continue
+        for number, page in enumerate(pages):
+            at = where + ("pages", number)
+            if not isinstance(page, dict) or not page.get("url"):
+                problems.append(Problem(path, line_of(root, at), f"a page of case '{name}' needs a `url:`"))
+                continue
+            unknown(page, PAGE_FIELDS, at, f"a page of case '{name}'")
+            for field, allowed in PAGE_VALUES.items():
+                if field in page and page[field] not in allowed:
+                    problems.append(Problem(path, line_of(root, at + (field,)), f"{field} {page[field]!r} is not "
+                                            f"allowed (allowed: {', '.join(allowed)})"))
+    return problems
+
+
 def run_cases(path: Path, rules: dict[str, Rule], data: dict | None = None) -> list[CaseResult]:
+    problems = case_file_problems(path, rules)
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise RuleError(f"{problems[0]}{more}", problems)
     spec = yaml.safe_load(path.read_text(encoding="utf-8"))
     rule = rules[spec["rule"]]
     context_date = date.fromisoformat(str(spec.get("audit_date", "2026-11-22")))
