@@ -46,6 +46,30 @@ def describe_failure(failure) -> tuple[str, str]:
     """(error_kind, message) for a failed download: every failure is recorded, none is 'absent'."""
     value = failure.value
     text = str(value) or value.__class__.__name__
+    name = value.__class__.__name__
+    # Scrapy 2.13+ wraps the transport's failures (DownloadFailedError, ResponseDataLossError …): read the cause
+    cause = value.__cause__ or value.__context__
+    reasons = getattr(cause, "reasons", None) or getattr(value, "reasons", None)
+    if reasons:
+        cause = getattr(reasons[0], "value", reasons[0])
+    if cause is not None and name in ("DownloadFailedError", "ResponseDataLossError", "DownloadConnectionRefusedError",
+                                      "DownloadTimeoutError", "CannotResolveHostError", "DownloadCancelledError"):
+        cause_text = str(cause) or cause.__class__.__name__
+        if name == "DownloadTimeoutError" or isinstance(cause, (defer.TimeoutError, neterror.TimeoutError)):
+            return "timeout", f"no response within the download timeout: {text}"
+        if name == "CannotResolveHostError" or isinstance(cause, neterror.DNSLookupError):
+            return "dns", f"DNS lookup failed: {text}"
+        if name == "DownloadConnectionRefusedError" or isinstance(cause, neterror.ConnectionRefusedError):
+            return "connection", f"connection refused: {cause_text}"
+        if name == "ResponseDataLossError" or "DataLoss" in cause.__class__.__name__:
+            return "connection", "connection closed before the whole body arrived (shorter than its Content-Length)"
+        if isinstance(cause, (neterror.ConnectionLost, neterror.ConnectionDone, neterror.ConnectError)):
+            return "connection", f"connection lost: {cause_text.splitlines()[0][:200]}"
+        if name == "DownloadCancelledError":
+            return "too_large", f"download cancelled (larger than the size cap, or stopped): {text}"
+    if name in ("DownloadFailedError", "ResponseDataLossError") and ("ConnectionLost" in text or "ConnectionDone" in text
+                                                                   or "lost" in text.lower()):
+        return "connection", "connection lost before a complete answer"
     if failure.check(neterror.DNSLookupError):
         return "dns", f"DNS lookup failed: {text}"
     if failure.check(defer.TimeoutError, neterror.TimeoutError, neterror.TCPTimedOutError):
@@ -56,7 +80,6 @@ def describe_failure(failure) -> tuple[str, str]:
         return "connection", f"connection failed: {text}"
     if failure.check(defer.CancelledError) or "Cancelled" in value.__class__.__name__:
         return "too_large", f"download cancelled (larger than the size cap, or stopped): {text}"
-    name = value.__class__.__name__
     if "SSL" in name or "TLS" in name or "certificate" in text.lower():
         return "tls", f"TLS error: {text}"
     if failure.check(IgnoreRequest) and "redirect" in text.lower():

@@ -36,10 +36,11 @@ class LoopbackGuardMiddleware:
 
 
 class BudgetMiddleware:
-    """Counts a page when it leaves for the downloader, so the highest-priority requests get the budget.
+    """Counts a request when it leaves for the downloader, so the highest-priority requests get the budget.
 
-    robots.txt, sitemaps, redirect hops and the browser re-render of a page already
-    counted are free: they are not pages of the portal.
+    Every request the server sees counts against the budget of the scope its URL is in: pages, redirect
+    hops, search and catalogue probes. Free: robots.txt and sitemaps (at most 20), a retry of the same
+    request, and the browser re-render of a page already counted (the same URL).
     """
 
     def __init__(self, crawler):
@@ -51,10 +52,13 @@ class BudgetMiddleware:
 
     def process_request(self, request, spider=None):
         meta = request.meta.get("egov")
-        if not meta or meta["kind"] != "page" or meta.get("render_of") or request.meta.get("redirect_times"):
+        if (not meta or meta["kind"] in ("robots", "sitemap") or meta.get("render_of")
+                or request.meta.get("retry_times")):
             return None
         spider = self.crawler.spider
-        if not spider.budget.take(meta["scope"], request.url):
+        # a redirect hop lands wherever the server sent us: charge the scope of where it goes
+        scope = spider.scope.kind(request.url) if request.meta.get("redirect_times") else meta["scope"]
+        if not spider.budget.take(scope, request.url):
             self.crawler.stats.inc_value("egov/skipped_budget")
-            raise BudgetExceeded(f"page budget for {spider.budget.key(meta['scope'], request.url)} is spent")
+            raise BudgetExceeded(f"page budget for {spider.budget.key(scope, request.url)} is spent")
         return None

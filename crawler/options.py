@@ -17,6 +17,7 @@ class CrawlOptions:
     start_url: str
     db: str = "audit.db"
     allow_hosts: list[str] = field(default_factory=list)
+    allow_private_hosts: list[str] = field(default_factory=list)   # egress: hosts that may resolve to private addresses
     max_pages: int = 300           # page budget for the portal's own hosts
     max_depth: int = 10            # link hops from the home page
     satellite_pages: int = 25      # page budget for each satellite host
@@ -28,7 +29,9 @@ class CrawlOptions:
     max_size_mb: float = 30        # a larger response is cancelled and recorded as too large
     axe_pages: int = 5             # pages scanned with axe-core in Chromium (home + navigation pages); 0: none
     fresh: bool = False            # start a new run even when an interrupted one could be resumed
+    retry_after_max: float = 30.0  # seconds a 429/503 Retry-After is honoured; longer: the page is an HTTP error
     log_level: str = "WARNING"
+    verbose: bool = False          # details and tracebacks on the console too (always in <db>.log)
 
     def __post_init__(self) -> None:
         if self.render not in RENDER_MODES:
@@ -37,7 +40,7 @@ class CrawlOptions:
     def audit_settings(self) -> dict:
         """What is stored with the run (and compared when deciding to resume)."""
         data = asdict(self)
-        for transient in ("db", "fresh", "log_level"):
+        for transient in ("db", "fresh", "log_level", "verbose"):
             data.pop(transient)
         return data
 

@@ -11,6 +11,8 @@ import time
 from playwright.async_api import Error as PlaywrightError
 from scrapy_playwright.page import PageMethod
 
+from crawler.render_guard import CONTEXT_OPTIONS, check_dom
+
 # Resolves once the DOM has been quiet for `quiet` ms (or after `limit` ms): catches
 # menus and content that scripts add after `load`, e.g. from a fetch() or a timer.
 _DOM_QUIET_JS = """([quiet, limit]) => new Promise(resolve => {
@@ -57,10 +59,13 @@ async def screenshot(page) -> bytes:
 
 def render_meta(with_axe: bool = False) -> dict:
     # every rendered page keeps a screenshot: it is what a reviewer sees next to evidence found on it
-    methods = {"settle": PageMethod(settle), "screenshot": PageMethod(screenshot)}
+    # the DOM is measured before the screenshot and before scrapy-playwright reads it back (render_guard)
+    methods = {"settle": PageMethod(settle), "dom": PageMethod(check_dom), "screenshot": PageMethod(screenshot)}
     if with_axe:
         methods["axe"] = PageMethod(axe_scan)
-    return {"playwright": True, "playwright_page_methods": methods}
+    return {"playwright": True, "playwright_page_methods": methods,
+            "playwright_page_init_callback": "crawler.render_guard.init_page",
+            "playwright_context_kwargs": dict(CONTEXT_OPTIONS)}
 
 
 def screenshot_from(response) -> bytes | None:

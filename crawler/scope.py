@@ -80,6 +80,10 @@ class Budget:
             return self.max_external
         return self.satellite_pages
 
+    def spent(self, kind: str, url: str) -> bool:
+        key = self.key(kind, url)
+        return self.used[key] >= self.limit(key)
+
     def take(self, kind: str, url: str) -> bool:
         key = self.key(kind, url)
         if self.used[key] >= self.limit(key):

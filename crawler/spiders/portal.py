@@ -15,9 +15,8 @@ from scrapy import signals
 from scrapy.exceptions import DontCloseSpider, IgnoreRequest, StopDownload
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
-from w3lib.url import canonicalize_url
 
-from crawler import dataprobe, gatherers, render
+from crawler import dataprobe, egress, gatherers, render, traps
 from crawler.content import DATA_MAX_BYTES, SKIP_EXTENSIONS, describe_failure, kind_of, media_type
 from crawler.items import ArtifactItem, LinkRecord, PageItem, RenderFailureItem, SkipItem
 from crawler.hints import load_hints
@@ -61,7 +60,8 @@ class PortalSpider(scrapy.Spider):
     def __init__(self, start_url: str, allow_hosts=(), max_pages: int = DEFAULTS.max_pages,
                  max_depth: int = DEFAULTS.max_depth, satellite_pages: int = DEFAULTS.satellite_pages,
                  max_external: int = DEFAULTS.max_external, render: str = DEFAULTS.render,
-                 resume: ResumeState | None = None, axe_pages: int = DEFAULTS.axe_pages, **kwargs):
+                 resume: ResumeState | None = None, axe_pages: int = DEFAULTS.axe_pages, allow_private_hosts=(),
+                 **kwargs):
         super().__init__(**kwargs)
         if render not in RENDER_MODES:
             raise ValueError(f"render must be auto, always or never, not {render!r}")
@@ -71,6 +71,11 @@ class PortalSpider(scrapy.Spider):
             allow_hosts = [h for h in allow_hosts.split(",") if h]
         self.scope = Scope(start_url, list(allow_hosts), self.hints.never_satellite_domains)
         self.budget = Budget(int(max_pages), int(satellite_pages), int(max_external))
+        if isinstance(allow_private_hosts, str):
+            allow_private_hosts = [h for h in allow_private_hosts.split(",") if h]
+        self.egress = egress.install(egress.EgressPolicy(start_url, list(allow_private_hosts)))
+        self.traps = traps.TrapDetector()
+        self.pending_skips: list[SkipItem] = []   # traps and refusals found while following links, stored next
         self.max_depth = int(max_depth)
         self.render_mode = render
         self.resume = resume or ResumeState()
@@ -90,13 +95,15 @@ class PortalSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
+        # --fast (local fixtures): the fixture "hosts" are loopback addresses; private ranges stay refused
+        spider.egress.allow_loopback = crawler.settings.getbool("EGOV_LOOPBACK_ONLY")
         crawler.signals.connect(spider.on_headers, signal=signals.headers_received)
         crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
         return spider
 
     # ---- requests -------------------------------------------------------------
     def _key(self, url: str) -> str:
-        return canonicalize_url(url, keep_fragments=False)
+        return traps.normalise(url)
 
     def _request(self, url: str, *, scope: str, depth: int, via: str, priority: int,
                  kind: str = "page", render_page: bool = False, dont_filter: bool = False,
@@ -105,6 +112,8 @@ class PortalSpider(scrapy.Spider):
                          "render_of": url if render_page and dont_filter else None}}
         if render_page:
             meta.update(render.render_meta(axe))
+        if via == "start":
+            meta["max_retry_times"] = 2   # the home page decides the whole audit: three tries
         callback = {"page": self.parse_page, "robots": self.parse_robots, "sitemap": self.parse_sitemap,
                     "data-api": self.parse_data_api}[kind]
         # dont_filter: the spider de-duplicates by itself (self.seen, which a resumed run restores), so a
@@ -138,6 +147,14 @@ class PortalSpider(scrapy.Spider):
         if kind != "external" and depth > self.max_depth:
             return None
         self.seen.add(key)
+        trap = self.traps.trap(key)
+        if trap is None and self.budget.spent(kind, url):
+            # enforced when scheduling too: a spent budget queues nothing more (it is also counted on download)
+            self.pending_skips.append(SkipItem(url, "budget", f"page budget for {self.budget.key(kind, url)} is spent"))
+            return None
+        if trap is not None:
+            self.pending_skips.append(SkipItem(url, "trap", trap))
+            return None
         priority = 1 if kind == "external" else self._priority(url, anchor, position, depth)
         return self._request(url, scope=kind, depth=depth, via=via, priority=priority,
                              render_page=(self.render_mode == "always" and kind != "external"))
@@ -151,10 +168,11 @@ class PortalSpider(scrapy.Spider):
         always = self.render_mode == "always"
         yield self._request(self.start_url, scope="portal", depth=0, via="start", priority=HOME_PRIORITY,
                             render_page=always, axe=always and self.axe_pages > 0)
-        for url, kind in ((urljoin(self.start_url, "/robots.txt"), "robots"),
-                          (urljoin(self.start_url, "/sitemap.xml"), "sitemap")):
-            self.seen.add(self._key(url))
-            yield self._request(url, scope="portal", depth=1, via=kind, priority=HOME_PRIORITY - 1, kind=kind)
+        # /sitemap.xml only once robots.txt has been read (parse_robots): a site that forbids everything
+        # gets no sitemap request at all
+        url = urljoin(self.start_url, "/robots.txt")
+        self.seen.add(self._key(url))
+        yield self._request(url, scope="portal", depth=1, via="robots", priority=HOME_PRIORITY - 1, kind="robots")
 
     def _resume_requests(self):
         """Continue an interrupted run: everything fetched is seen; unfetched links and renders are queued again."""
@@ -197,7 +215,7 @@ class PortalSpider(scrapy.Spider):
             depth=meta["depth"], rendered=1 if "playwright" in response.flags else 0, fetched_at=_now(),
             headers=_kept_headers(response.headers))
         if response.status >= 400:
-            item.fail("http", f"HTTP {response.status}")
+            item.fail("http", _http_error(response))
         return item
 
     def parse_page(self, response):
@@ -208,6 +226,7 @@ class PortalSpider(scrapy.Spider):
         rendered = "playwright" in response.flags
         item = self._base_item(response, meta, "html" if rendered else
                                kind_of(media_type(response.headers.get(b"Content-Type")), response.url))
+        yield from self._drain_skips(rendered=rendered)
         if "download_stopped" in response.flags:
             yield item   # recorded by type and size only
             return
@@ -237,6 +256,10 @@ class PortalSpider(scrapy.Spider):
                         and meta["via"] != "search-probe")
         requests = []
         links = facts.links + ([htmlfacts.Link(facts.meta_refresh, "", "body")] if facts.meta_refresh else [])
+        if len(links) > traps.MAX_LINKS_PER_PAGE:
+            yield SkipItem(meta["url"], "trap", f"trap: link farm ({len(links)} links on the page; the first "
+                                                f"{traps.MAX_LINKS_PER_PAGE} were read)")
+            links = links[:traps.MAX_LINKS_PER_PAGE]
         for link in links:
             if follow_links:
                 request = self._follow(link.url, link.anchor, link.position, meta["depth"], item.scope)
@@ -245,6 +268,7 @@ class PortalSpider(scrapy.Spider):
             item.links.append(LinkRecord(link.url, link.anchor, link.position, self.scope.kind(link.url), link.rel))
         yield item
         yield from requests
+        yield from self._drain_skips()
         if rendered:
             yield from self._accessibility(response, facts, meta, item.scope)
         if response.status < 400 and not item.error_kind:
@@ -341,8 +365,11 @@ class PortalSpider(scrapy.Spider):
         meta = response.meta["egov"]
         item = self._base_item(response, meta, "robots")
         item.raw_body = response.body
-        sitemaps = [] if response.status >= 400 else list(sitemap_urls_from_robots(response.text, base_url=response.url))
+        sitemaps = [] if response.status >= 400 else list(
+            sitemap_urls_from_robots(response.body, base_url=response.url))[:MAX_SITEMAPS]
         item.links = [LinkRecord(u, "Sitemap:", "sitemap", self.scope.kind(u)) for u in sitemaps]
+        if not sitemaps:   # the usual place, asked for only now: robots.txt decides whether it may be fetched
+            sitemaps = [urljoin(self.start_url, "/sitemap.xml")]
         yield item
         for url in sitemaps:
             if self._key(url) not in self.seen and self.sitemaps_requested < MAX_SITEMAPS:
@@ -413,7 +440,14 @@ class PortalSpider(scrapy.Spider):
         if failure.check(IgnoreRequest) and "robots.txt" in str(failure.value):
             yield SkipItem(url, "robots.txt", "Disallowed by the site's robots.txt")
             return
+        refused = egress.refused_failure(failure)
+        if refused:
+            yield SkipItem(url, "egress", refused)
+            return
+        yield from self._drain_skips(rendered=True)
         error_kind, message = describe_failure(failure)
+        if meta.get("render_of") and request.meta.get("egov_render_problem"):
+            message = f"{request.meta['egov_render_problem']} ({message})"
         if meta.get("kind") == "data-api":   # a catalogue API that does not answer: kept as an artifact
             yield ArtifactItem("data-api", url, {
                 "platform": meta.get("platform"), "host": host_of(request.url), "url": url, "status": None,
@@ -426,3 +460,19 @@ class PortalSpider(scrapy.Spider):
             url=url, final_url=request.url, host=host_of(request.url), scope=meta.get("scope"),
             discovered_via=meta.get("via"), status=None, content_type=None, kind=meta.get("kind", "page"),
             size=None, depth=meta.get("depth"), fetched_at=_now(), error_kind=error_kind, error=message)
+
+    def _drain_skips(self, rendered: bool = False):
+        """Skips found while following links, and (after a render) what the browser was refused."""
+        skips, self.pending_skips = self.pending_skips, []
+        yield from skips
+        if rendered:
+            for url, where, reason in self.egress.drain():
+                yield SkipItem(url, "egress", f"{where}: {reason}")
+
+
+def _http_error(response) -> str:
+    """'HTTP 503 after 3 tries', with the Retry-After note when the server asked us to wait too long."""
+    tries = (response.meta.get("retry_times") or 0) + 1
+    text = f"HTTP {response.status}" + (f" after {tries} tries" if tries > 1 else "")
+    note = response.meta.get("egov_retry_note")
+    return f"{text} ({note})" if note else text

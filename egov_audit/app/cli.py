@@ -30,13 +30,15 @@ RENDER_HELP = "auto: render pages whose HTML is an application shell (and the ho
 
 
 def _crawl_options(url, db, allow_host, max_pages, max_depth, satellite_pages, max_external, render, fast,
-                   delay, timeout, fresh, max_size_mb=DEFAULTS.max_size_mb, axe_pages=DEFAULTS.axe_pages):
+                   delay, timeout, fresh, max_size_mb=DEFAULTS.max_size_mb, axe_pages=DEFAULTS.axe_pages,
+                   allow_private_host=None, verbose=False):
     if render not in RENDER_MODES:
         raise typer.BadParameter("--render takes auto, always or never")
     return CrawlOptions(start_url=url, db=str(db), allow_hosts=list(allow_host or []), max_pages=max_pages,
                         max_depth=max_depth, satellite_pages=satellite_pages, max_external=max_external,
                         render=render, fast=fast, delay=delay, timeout=timeout, fresh=fresh,
-                        max_size_mb=max_size_mb, axe_pages=axe_pages)
+                        max_size_mb=max_size_mb, axe_pages=axe_pages,
+                        allow_private_hosts=list(allow_private_host or []), verbose=verbose)
 
 
 def _run_crawl(options):
@@ -52,8 +54,18 @@ def _run_crawl(options):
     console.print(f"run {outcome.run_id} {verb}: {outcome.status}; {c['pages']} pages "
                   f"({c['errors']} errors, {c['rendered']} rendered, {c['satellite_pages']} on satellite hosts, "
                   f"{c['external_pages']} outbound landings), {c['links']} links, "
-                  f"{c['skipped_robots']} skipped by robots.txt, {c['skipped_budget']} left over the budget")
+                  f"{c['skipped_robots']} skipped by robots.txt, {c['skipped_budget']} left over the budget, "
+                  f"{c['skipped_traps']} traps, {c['skipped_egress']} refused by the egress policy")
     return outcome
+
+
+def _home_unreachable(outcome) -> None:
+    """One clear line and a documented exit code when the home page could not be fetched (outputs are written)."""
+    from egov_audit.app.runner import HOME_UNREACHABLE
+    if outcome.home_error:
+        # one plain line (no wrapping): batches and monitoring read it as the reason
+        print(f"error: the home page could not be fetched: {' '.join(outcome.home_error.split())}", file=sys.stderr)
+        raise typer.Exit(HOME_UNREACHABLE)
 
 
 # The same crawl options on `crawl` and `audit`.
@@ -74,6 +86,11 @@ DATE_OPT = typer.Option(None, "--audit-date", help="YYYY-MM-DD that recency is j
 AXE_OPT = typer.Option(DEFAULTS.axe_pages, "--axe-pages", help="pages scanned with axe-core in Chromium: the home page and its "
                                                "navigation pages (0: no accessibility scan)")
 SIZE_OPT = typer.Option(float(DEFAULTS.max_size_mb), "--max-size-mb", help="larger responses are cancelled and recorded as too large")
+VERBOSE_OPT = typer.Option(False, "--verbose", help="log details (tracebacks included) on the console; "
+                                                     "they are always in <db>.log")
+PRIVATE_OPT = typer.Option(None, "--allow-private-host",
+                           help="a host that may resolve to a private, loopback or link-local address (repeatable); "
+                                "otherwise only the start host's own address may be private")
 
 
 @app.command()
@@ -81,15 +98,18 @@ def crawl(url: str = URL_ARG, db: Path = DB_OPT, allow_host: Optional[List[str]]
           max_pages: int = PAGES_OPT, max_depth: int = DEPTH_OPT, satellite_pages: int = SAT_OPT,
           max_external: int = EXT_OPT, render: str = RENDER_OPT, fast: bool = FAST_OPT,
           delay: Optional[float] = DELAY_OPT, timeout: int = TIMEOUT_OPT, fresh: bool = FRESH_OPT,
-          max_size_mb: float = SIZE_OPT, axe_pages: int = AXE_OPT):
+          max_size_mb: float = SIZE_OPT, axe_pages: int = AXE_OPT,
+          allow_private_host: Optional[List[str]] = PRIVATE_OPT, verbose: bool = VERBOSE_OPT):
     """Crawl a portal into the audit DB (no judging).
 
     Re-running the same command after an interruption resumes the run.
 
     Example: egov-audit crawl https://www.city.gov/ --db city.db --max-pages 200 --allow-host sede.city.gov
     """
-    _run_crawl(_crawl_options(url, db, allow_host, max_pages, max_depth, satellite_pages, max_external,
-                              render, fast, delay, timeout, fresh, max_size_mb, axe_pages))
+    outcome = _run_crawl(_crawl_options(url, db, allow_host, max_pages, max_depth, satellite_pages, max_external,
+                                        render, fast, delay, timeout, fresh, max_size_mb, axe_pages, allow_private_host,
+                                        verbose))
+    _home_unreachable(outcome)
 
 
 @app.command()
@@ -100,7 +120,8 @@ def audit(url: str = URL_ARG, db: Path = DB_OPT, json_out: Optional[Path] = type
           satellite_pages: int = SAT_OPT, max_external: int = EXT_OPT, render: str = RENDER_OPT,
           fast: bool = FAST_OPT, delay: Optional[float] = DELAY_OPT, timeout: int = TIMEOUT_OPT,
           fresh: bool = FRESH_OPT, max_size_mb: float = SIZE_OPT, audit_date: Optional[str] = DATE_OPT,
-          axe_pages: int = AXE_OPT):
+          axe_pages: int = AXE_OPT, allow_private_host: Optional[List[str]] = PRIVATE_OPT,
+          verbose: bool = VERBOSE_OPT):
     """Audit a portal: crawl it, judge every indicator, then write the JSON result and the HTML report.
 
     Example: egov-audit audit https://www.city.gov/ --db city.db --json city.json --report city.html
@@ -108,9 +129,11 @@ def audit(url: str = URL_ARG, db: Path = DB_OPT, json_out: Optional[Path] = type
     from egov_audit.judge.rules import load_rules
     load_rules()   # a bad rule stops the audit before the crawl, not after it
     outcome = _run_crawl(_crawl_options(url, db, allow_host, max_pages, max_depth, satellite_pages,
-                                        max_external, render, fast, delay, timeout, fresh, max_size_mb, axe_pages))
+                                        max_external, render, fast, delay, timeout, fresh, max_size_mb, axe_pages,
+                                        allow_private_host, verbose))
     _evaluate(db, outcome.run_id, audit_date)
     _write_outputs(db, outcome.run_id, json_out, report_out)
+    _home_unreachable(outcome)   # after the outputs: batches and monitoring still get the DB, JSON and report
 
 
 def _evaluate(db: Path, run_id: str | None, audit_date: Optional[str], edition: Optional[str] = None) -> dict:

@@ -38,7 +38,7 @@ def build_result(store: Store, run_id: str | None = None) -> dict:
         "started": run["started"], "finished": run["finished"], "status": run["status"],
         "edition": DEFAULT_EDITION, "code_version": run["code_version"],
         "pages_crawled": counts["pages"],
-        "crawl": {**counts, "hosts": hosts, "home_screenshot": shot[0] if shot else None,
+        "crawl": {**counts, **store.problems(run_id), "hosts": hosts, "home_screenshot": shot[0] if shot else None,
                   "settings": json.loads(run["settings"])},
         "indicators": [],
         "scores": {"index": None, "band": None, "provisional": True, "criteria": {}},

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 from urllib.parse import urlsplit
 
 from crawler.options import CrawlOptions
+from egov_audit.app.crawllog import configure as configure_logging
 from egov_audit.store.db import Store
 
 __all__ = ["CrawlOptions", "CrawlOutcome", "run_crawl"]   # CrawlOptions lives in crawler.options
@@ -22,6 +23,7 @@ class CrawlOutcome:
     status: str
     counts: dict
     stats: dict
+    home_error: str | None = None  # why the home page could not be fetched (the audit then exits HOME_UNREACHABLE)
 
 
 def portal_name(url: str) -> str:
@@ -33,6 +35,22 @@ def validate_start_url(url: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"not an http(s) URL: {url!r}")
     return url if parts.path else url + "/"
+
+
+HOME_UNREACHABLE = 3   # exit code of `crawl`/`audit` when the home page could not be fetched (documented in README)
+
+
+def home_error(store: Store, run_id: str, start_url: str) -> str | None:
+    """Why the home page could not be fetched, in words ("HTTP 503 after 3 tries"), or None when it was."""
+    outcome = store.page_outcome(run_id, start_url)
+    if outcome is None:
+        return "no answer was recorded (the crawl was interrupted before it)"
+    if outcome[0] == "skipped":
+        return f"{outcome[2] or outcome[1]}"
+    status, error_kind, error = outcome
+    if error_kind in (None, "soft_404", "decode"):
+        return None
+    return error or error_kind
 
 
 def open_run(options: CrawlOptions) -> tuple[Store, str, bool, object]:
@@ -56,7 +74,7 @@ def spider_arguments(options: CrawlOptions, resume_state) -> dict:
     return dict(start_url=options.start_url, allow_hosts=options.allow_hosts, max_pages=options.max_pages,
                 max_depth=options.max_depth, satellite_pages=options.satellite_pages,
                 max_external=options.max_external, render=options.render, resume=resume_state,
-                axe_pages=options.axe_pages)
+                axe_pages=options.axe_pages, allow_private_hosts=options.allow_private_hosts)
 
 
 def close_run(store: Store, run_id: str, options: CrawlOptions, resumed: bool, reason: str,
@@ -65,7 +83,8 @@ def close_run(store: Store, run_id: str, options: CrawlOptions, resumed: bool, r
     status = "finished" if reason == "finished" else "interrupted"
     store.compute_click_depth(run_id, options.start_url)
     store.mark_run(run_id, status)
-    return CrawlOutcome(run_id, resumed, status, store.counts(run_id), dict(stats or {}))
+    return CrawlOutcome(run_id, resumed, status, store.counts(run_id), dict(stats or {}),
+                        home_error(store, run_id, options.start_url))
 
 
 def run_crawl(options: CrawlOptions, progress=None) -> CrawlOutcome:
@@ -78,7 +97,8 @@ def run_crawl(options: CrawlOptions, progress=None) -> CrawlOutcome:
 
     store, run_id, resumed, resume_state = open_run(options)
     settings = build_settings({**asdict(options), "run_id": run_id})
-    process = CrawlerProcess(settings, install_root_handler=True)
+    configure_logging(options.db, options.verbose)   # details to <db>.log; the console stays quiet
+    process = CrawlerProcess(settings)
     logging.getLogger("tldextract").setLevel(logging.ERROR)   # it warns when it cannot reach the PSL online
     crawler = process.create_crawler(PortalSpider)
     close_reason = {}

@@ -192,6 +192,10 @@ def _warc_ids(site) -> dict[str, str]:
 
 
 def evaluate(site: Site, rules: list[Rule], data: dict, audit_date: date) -> list[Verdict]:
+    problem = getattr(site, "home_problem", None)
+    if problem:
+        # nothing of the portal could be checked: every indicator is `error` (could not check), never `fail`
+        return [Verdict(rule, "error", reason=f"the home page could not be fetched: {problem}") for rule in rules]
     context = Context(audit_date=audit_date, data=data, site=site)
     cache: dict = {}
     verdicts = [judge(rule, site, context, cache) for rule in rules]

@@ -88,6 +88,19 @@ class Site:
         return out
 
     @cached_property
+    def home_problem(self) -> str | None:
+        """Why the home page could not be checked (not fetched, an HTTP error, refused …), or None."""
+        outcome = self.store.page_outcome(self.run_id, self.run["start_url"])
+        if outcome is None:
+            return "it was never fetched"
+        if outcome[0] == "skipped":
+            return outcome[2] or outcome[1]
+        status, error_kind, error = outcome
+        if error_kind in (None, "soft_404", "decode"):
+            return None
+        return error or error_kind
+
+    @cached_property
     def home(self) -> Page | None:
         return self.page(self.run["start_url"])
 

@@ -167,11 +167,13 @@ class Store:
     # ---- resume -------------------------------------------------------------
     def resume_state(self, run_id: str) -> ResumeState:
         state = ResumeState()
+        render_failed = {u for (u,) in self.conn.execute(
+            "SELECT url FROM artifacts WHERE run_id = ? AND kind = 'render-failure'", (run_id,))}
         for url, depth, scope, needs_render, rendered in self.conn.execute(
                 "SELECT url, depth, scope, needs_render, rendered FROM pages WHERE run_id = ?", (run_id,)):
             state.fetched[url] = depth or 0
             state.scopes[url] = scope
-            if needs_render and not rendered:
+            if needs_render and not rendered and url not in render_failed:
                 state.unrendered.append((url, depth or 0))
         state.skipped = {u for (u,) in self.conn.execute("SELECT url FROM skipped WHERE run_id = ?", (run_id,))}
         for from_url, to_url, anchor, position in self.conn.execute(
@@ -213,16 +215,38 @@ class Store:
             "links": one("SELECT count(*) FROM links WHERE run_id = ?"),
             "skipped_robots": one("SELECT count(*) FROM skipped WHERE run_id = ? AND reason = 'robots.txt'"),
             "skipped_budget": one("SELECT count(*) FROM skipped WHERE run_id = ? AND reason = 'budget'"),
+            "skipped_egress": one("SELECT count(*) FROM skipped WHERE run_id = ? AND reason = 'egress'"),
+            "skipped_traps": one("SELECT count(*) FROM skipped WHERE run_id = ? AND reason = 'trap'"),
             "external_pages": one("SELECT count(*) FROM pages WHERE run_id = ? AND scope = 'external'"),
             "satellite_pages": one("SELECT count(*) FROM pages WHERE run_id = ? AND scope = 'satellite'"),
         }
 
+    def problems(self, run_id: str) -> dict:
+        """Why pages could not be checked (error kind → count) and why URLs were not fetched (reason → count)."""
+        errors = dict(self.conn.execute("SELECT error_kind, count(*) FROM pages WHERE run_id = ? AND error_kind "
+                                        "IS NOT NULL GROUP BY 1 ORDER BY 2 DESC", (run_id,)).fetchall())
+        skipped = dict(self.conn.execute("SELECT reason, count(*) FROM skipped WHERE run_id = ? GROUP BY 1 "
+                                         "ORDER BY 2 DESC", (run_id,)).fetchall())
+        return {"errors_by_kind": errors, "skipped_by_reason": skipped}
+
+    def page_outcome(self, run_id: str, url: str) -> tuple | None:
+        """(status, error_kind, error) of a stored page, or ('skipped', reason, detail), or None."""
+        row = self.conn.execute("SELECT status, error_kind, error FROM pages WHERE run_id = ? AND url = ?",
+                                (run_id, url)).fetchone()
+        if row is not None:
+            return tuple(row)
+        row = self.conn.execute("SELECT reason, detail FROM skipped WHERE run_id = ? AND url = ?", (run_id, url)).fetchone()
+        return ("skipped", row[0], row[1]) if row else None
+
     def record_render_failure(self, run_id: str, url: str, message: str) -> None:
-        """The browser could not render a page whose raw HTML is stored: keep the raw, note the failure."""
+        """The browser could not render a page whose raw HTML is stored: the static page stays as fetched
+        (it could be checked); the failure is kept beside it as a `render-failure` artifact."""
         with self.conn:
-            updated = self.conn.execute(
-                "UPDATE pages SET error_kind = COALESCE(error_kind, 'render'), "
-                "error = COALESCE(error, ?) WHERE run_id = ? AND url = ?", (message, run_id, url)).rowcount
-            if not updated:
+            stored = self.conn.execute("SELECT 1 FROM pages WHERE run_id = ? AND url = ?", (run_id, url)).fetchone()
+            if stored:
+                self.conn.execute("INSERT INTO artifacts (run_id, kind, url, data, created) "
+                                  "VALUES (?, 'render-failure', ?, ?, ?)",
+                                  (run_id, url, json.dumps({"url": url, "error": message}), now_iso()))
+            else:
                 self.conn.execute("INSERT OR IGNORE INTO pages (run_id, url, rendered, error_kind, error, fetched_at) "
                                   "VALUES (?, ?, 0, 'render', ?, ?)", (run_id, url, message, now_iso()))
