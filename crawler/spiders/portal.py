@@ -256,8 +256,9 @@ class PortalSpider(scrapy.Spider):
                         and meta["via"] != "search-probe")
         requests = []
         links = facts.links + ([htmlfacts.Link(facts.meta_refresh, "", "body")] if facts.meta_refresh else [])
-        if len(links) > traps.MAX_LINKS_PER_PAGE:
-            yield SkipItem(meta["url"], "trap", f"trap: link farm ({len(links)} links on the page; the first "
+        total = max(len(links), getattr(doc, "link_count", 0))
+        if total > traps.MAX_LINKS_PER_PAGE:
+            yield SkipItem(meta["url"], "trap", f"trap: link farm ({total} links on the page; the first "
                                                 f"{traps.MAX_LINKS_PER_PAGE} were read)")
             links = links[:traps.MAX_LINKS_PER_PAGE]
         for link in links:

@@ -28,6 +28,9 @@ from egov_audit.html.forms import is_search_form
 # Elements whose text a visitor never reads.
 INVISIBLE = {"script", "style", "noscript", "template", "head", "svg", "iframe", "object"}
 MAX_PARSE_CHARS = 5_000_000   # a hostile or broken page larger than this is read only in part
+# A link farm (a page with 100,000 links) must not cost the crawl or the judge 100,000 of anything: the first
+# MAX_LINKS links in document order are read, the rest only counted (link_count)
+MAX_LINKS = 2000
 
 POSITION_TAGS = {"nav": "navigation", "header": "header", "footer": "footer"}
 POSITION_ROLES = {"navigation": "navigation", "banner": "header", "contentinfo": "footer", "menubar": "navigation"}
@@ -203,9 +206,13 @@ class Document:
         if self.root is None:
             return []
         out = []
+        self.link_count = 0
         for a in self.root.iter("a", "area"):
             href = (a.get("href") or "").strip()
-            if not href or href.lower().startswith(NOT_A_LINK) or is_hidden(a):
+            if not href or href.lower().startswith(NOT_A_LINK):
+                continue
+            self.link_count += 1
+            if len(out) >= MAX_LINKS or is_hidden(a):
                 continue
             try:
                 url = href if href.lower().startswith(("mailto:", "tel:")) else urldefrag(self.resolve(href))[0]
