@@ -17,4 +17,4 @@ what prepare() compiled from them as `options.compiled`. docs/rules.md is genera
 the declarations: run `egov-audit rules docs --write`.
 """
 from checks.base import CHECKS, CheckResult, Context, register  # noqa: F401
-from checks import text, links, forms, markup, platforms, site, opendata, participation, datarequests  # noqa: F401,E402  (registration)
+from checks import text, links, forms, markup, platforms, site, opendata, participation, datarequests, validity, compat  # noqa: F401,E402  (registration)

@@ -87,6 +87,14 @@ def close_run(store: Store, run_id: str, options: CrawlOptions, resumed: bool, r
                         home_error(store, run_id, options.start_url))
 
 
+def gather_after_crawl(store: Store, run_id: str, options: CrawlOptions, reason: str) -> None:
+    """Browser engines (#201) and the W3C checker (#208/#209): once per portal, after Scrapy has stopped and
+    before the run is judged; an interrupted crawl leaves them to the run that resumes it."""
+    if reason == "finished":
+        from crawler.postcrawl import gather
+        gather(store, run_id, options.start_url, render=options.render, timeout_s=options.timeout)
+
+
 def run_crawl(options: CrawlOptions, progress=None) -> CrawlOutcome:
     """Crawl into the DB. ``progress`` (optional) gets ``update(stats, queued)`` calls and ``close()``."""
     from scrapy import signals
@@ -119,7 +127,8 @@ def run_crawl(options: CrawlOptions, progress=None) -> CrawlOutcome:
     finally:
         if progress is not None:
             progress.close()
-    outcome = close_run(store, run_id, options, resumed, close_reason.get("reason", "unknown"),
-                        crawler.stats.get_stats())
+    reason = close_reason.get("reason", "unknown")
+    gather_after_crawl(store, run_id, options, reason)
+    outcome = close_run(store, run_id, options, resumed, reason, crawler.stats.get_stats())
     store.close()
     return outcome

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 
-from egov_audit.app.runner import CrawlOptions, close_run, open_run, spider_arguments
+from egov_audit.app.runner import CrawlOptions, close_run, gather_after_crawl, open_run, spider_arguments
 from egov_audit.app.targets import TargetRow
 
 log = logging.getLogger("egov_audit.worker")
@@ -155,6 +155,7 @@ class Auditor:
                 # the run stays 'running' until it is judged: a worker killed in between leaves no finished,
                 # unjudged run for the merge to take (the queue gives the portal to another worker)
                 store.compute_click_depth(run_id, options.start_url)
+                gather_after_crawl(store, run_id, options, reason)   # engines and the W3C checker, in this thread
                 audit_date = settings.get("audit_date")
                 summary = evaluate_run(store, run_id, date.fromisoformat(audit_date) if audit_date else None)
                 outcome_run = close_run(store, run_id, options, resumed, reason, stats)

@@ -164,6 +164,43 @@ class Store:
             self.conn.execute("INSERT INTO artifacts (run_id, kind, url, data, created) VALUES (?, ?, ?, ?, ?)",
                               (run_id, kind, url, json.dumps(data, ensure_ascii=False), now_iso()))
 
+    def save_snapshot(self, data: bytes | None, kind: str, compressed: bool = True) -> str | None:
+        """Store bytes a post-crawl gatherer produced (an engine's screenshot); returns the content hash."""
+        with self.conn:
+            return self._snapshot(data, kind, compressed)
+
+    def snapshot_bytes(self, digest: str | None) -> bytes | None:
+        """The stored bytes of a snapshot hash, or None when there is none (or it cannot be read)."""
+        row = self.conn.execute("SELECT path FROM snapshots WHERE hash = ?", (digest,)).fetchone() if digest else None
+        if row is None:
+            return None
+        try:
+            return self.snapshots.get(row[0])
+        except OSError:
+            return None
+
+    def page_row(self, run_id: str, url: str) -> dict | None:
+        columns = [c[1] for c in self.conn.execute("PRAGMA table_info(pages)")]
+        row = self.conn.execute("SELECT * FROM pages WHERE run_id = ? AND url = ?", (run_id, url)).fetchone()
+        return dict(zip(columns, row)) if row else None
+
+    def key_pages(self, run_id: str, home_url: str, limit: int) -> list[str]:
+        """The home page's navigation targets on the portal that were fetched as HTML without error, in page order."""
+        rows = self.conn.execute(
+            "SELECT l.to_url FROM links l JOIN pages p ON p.run_id = l.run_id AND p.url = l.to_url "
+            "WHERE l.run_id = ? AND l.from_url = ? AND l.position IN ('navigation', 'header') "
+            "AND l.target_scope = 'portal' AND p.kind = 'html' AND p.error_kind IS NULL AND p.status < 400 "
+            "AND l.to_url != ? ORDER BY l.rowid", (run_id, home_url, home_url)).fetchall()
+        seen: list[str] = []
+        for (url,) in rows:
+            if url not in seen and url.split("#")[0] != home_url:
+                seen.append(url)
+        return seen[:limit]
+
+    def artifacts(self, run_id: str, kind: str) -> list[dict]:
+        return [json.loads(d) for (d,) in self.conn.execute(
+            "SELECT data FROM artifacts WHERE run_id = ? AND kind = ? ORDER BY rowid", (run_id, kind))]
+
     # ---- resume -------------------------------------------------------------
     def resume_state(self, run_id: str) -> ResumeState:
         state = ResumeState()
