@@ -40,8 +40,7 @@ def gather(store: Store, run_id: str, start_url: str, *, render: str = "auto", t
     stylesheets: list[dict] | None = None
     if render != "never":
         urls = [start_url] + store.key_pages(run_id, start_url, KEY_PAGES)
-        result = engines.render_all(urls, engine_names, timeout_s,
-                                    lambda png: store.save_snapshot(png, "screenshot", compressed=False),
+        result = engines.render_all(urls, engine_names, timeout_s, lambda png: _save_png(store, png),
                                     stylesheets_of=start_url)
         store.save_artifact(run_id, "browser-compat", start_url, result["record"])
         costs["engines"] = {r["engine"]: {"seconds": r["seconds"], "peak_rss_mb": r.get("peak_rss_mb"),
@@ -54,6 +53,12 @@ def gather(store: Store, run_id: str, start_url: str, *, render: str = "auto", t
     costs["validator"] = _validate(store, run_id, start_url, home, stylesheets)
     store.save_artifact(run_id, "gather-cost", start_url, costs)
     return costs
+
+
+def _save_png(store: Store, png: bytes) -> str | None:
+    """Store a screenshot; its path in the snapshot store is what evidence and the report cite."""
+    digest = store.save_snapshot(png, "screenshot", compressed=False)
+    return store.snapshots.relative_path(digest, compressed=False) if digest else None
 
 
 def _validate(store: Store, run_id: str, start_url: str, home: dict, stylesheets: list[dict] | None) -> dict:

@@ -100,9 +100,12 @@ class VnuService:
     def __enter__(self) -> "VnuService":
         self.port = _free_port()
         started = time.perf_counter()
-        # -Xss: vnu's schema needs a deep stack (it says so and stops at the JVM's default)
+        # -Xss: vnu's schema needs a deep stack (it says so and stops at the JVM's default).
+        # C1 only and the serial collector: a few documents never repay C2 compilation or parallel GC
+        # threads; on a busy 2-core machine this cut the start from 17-28 s to 6.5 s (measured).
         self.process = subprocess.Popen(
-            [self.java, "-Xss4m", "-Xmx512m", "-Dnu.validator.servlet.bind-address=127.0.0.1",
+            [self.java, "-Xss4m", "-Xmx512m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+             "-Dnu.validator.servlet.bind-address=127.0.0.1",
              "-cp", str(self.jar), "nu.validator.servlet.Main", str(self.port)],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = started + STARTUP_TIMEOUT_S

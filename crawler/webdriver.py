@@ -174,7 +174,7 @@ class WebDriverSession:
         return base64.b64decode(self._call("GET", f"/session/{self.session}/screenshot"))
 
     def sample_memory(self) -> None:
-        self.peak_rss_mb = max(self.peak_rss_mb, sum(tree_rss_mb(p.pid) for p in self.processes if p.poll() is None))
+        self.peak_rss_mb = max(self.peak_rss_mb, round(sum(tree_rss_mb(p.pid) for p in self.processes if p.poll() is None), 1))
 
     def __exit__(self, *exc) -> None:
         if self.session:

@@ -15,6 +15,7 @@ from egov_audit.store.snapshots import SnapshotStore
 from egov_audit.outcomes import UNMET as OUTCOME_UNMET, Outcome
 from reports import charts
 from reports.screenshots import Gallery
+from reports.technology import engines_view, validation_view
 
 TEMPLATES = Path(__file__).parent / "templates"
 MAX_ROWS = 200
@@ -89,6 +90,8 @@ def render_report(document: dict, snapshots: SnapshotStore | None = None) -> str
         gauge=charts.gauge(scores.get("index"), scores.get("upper_bound"), bool(scores.get("provisional"))),
         bars=charts.bars(detail) if detail else None,
         indicators=indicators, manual=manual, a11y=a11y,
+        engines=engines_view(document.get("technology"), gallery), validation=validation_view(document.get("technology")),
+        gather_cost=(document.get("technology") or {}).get("cost"),
         outcome_counts=[(o, outcomes[o]) for o in OUTCOME_ORDER if o in outcomes],
         shots=gallery.shots, home_shot=home_shot,
         errors=crawl.get("error_pages") or [], skipped=crawl.get("robots_skipped") or [],

@@ -143,3 +143,17 @@ def test_no_java_gives_error_verdicts_never_fail(tmp_path):
     assert found["markup-validity"].outcome == "error" and "could not run" in found["markup-validity"].reason
     assert found["css-validity"].outcome == "error"
     assert found["browser-compatibility"].outcome == "error" and "render never" in found["browser-compatibility"].reason
+
+
+def test_report_shows_each_engine_side_by_side_and_the_checker_messages(crawled, tmp_path):
+    report = tmp_path / "broken.html"
+    subprocess.run([sys.executable, "-m", "egov_audit.app.cli", "evaluate", "--db", str(crawled["broken"]),
+                    "--report", str(report)], check=True, timeout=300, capture_output=True)
+    html = report.read_text(encoding="utf-8")
+    browsers = html[html.index('<section id="browsers">'):html.index('<section id="validation">')]
+    assert "Chromium" in browsers and "WebKitGTK" in browsers
+    assert browsers.count('class="thumb') >= 4   # home and one key page at least, in both engines
+    validation = html[html.index('<section id="validation">'):html.index('<section id="crawl">')]
+    # messages and extracts from the page are escaped, never markup
+    assert "The “center” element is obsolete" in validation and "&lt;center&gt;" in validation
+    assert "<center>" not in validation

@@ -65,7 +65,7 @@ TABLES = {
         "stored_size": "bytes on disk",
     }),
     "artifacts": ("Raw result of a crawl-time gatherer (site search probe, catalogue API probe, axe-core scan), judged later.", {
-        "run_id": "the run", "kind": "site-search | data-api | axe | …", "url": "URL it concerns",
+        "run_id": "the run", "kind": "site-search | data-api | axe | markup-validation | css-validation | browser-compat | gather-cost", "url": "URL it concerns",
         "data": "JSON: the gatherer's raw result", "created": "when it was stored",
     }),
     "evaluations": ("One offline judging of a run with a set of rules (a run can be judged many times).", {

@@ -68,6 +68,8 @@ def add_report_facts(store: Store, document: dict) -> None:
     from reports.facts import accessibility_facts, crawl_facts, indicator_texts
     document["crawl"].update(crawl_facts(store, document["run_id"]))
     document["accessibility"] = accessibility_facts(store, document["run_id"])
+    from reports.technology import technology_facts
+    document["technology"] = technology_facts(store, document["run_id"])
     for indicator in document["indicators"]:
         indicator.update(indicator_texts(indicator["id"], indicator.get("criterion")))
 
