@@ -86,9 +86,12 @@ def _evidence(url: str, family: str, engine: dict, page: dict | None, text: str)
 
 @register("browser-compat", site=True)
 def browser_compat(site, options, context) -> CheckResult:
-    """#201 from the per-engine renders (see the module doc). Misses: interaction (forms, menus that open
-    on click) and pages beyond the home page and two navigation pages; mobile browsers are approximated
-    by their engine at a desktop width."""
+    """#201: the home page and two navigation pages, rendered at 1366 px in each engine the crawl could drive
+    (Chromium, WebKitGTK, Firefox where a geckodriver exists), compared: a page that does not load, loses
+    its content or its visible navigation or landmarks in one engine, or overflows the window, is broken
+    there. Fail when an engine behind the country's top-3 browsers (rules/_data/browser-shares.yaml) breaks
+    a page; review when such an engine could not run. Misses: interaction (forms, menus that open on click),
+    other pages, and mobile browsers, approximated by their engine at a desktop width."""
     records = site.artifacts.get("browser-compat") or []
     if not records:
         raise RuntimeError("no browser-engine renders are stored for this run")
