@@ -87,7 +87,7 @@ def _evidence(url: str, family: str, engine: dict, page: dict | None, text: str)
 @register("browser-compat", site=True)
 def browser_compat(site, options, context) -> CheckResult:
     """#201: the home page and two navigation pages, rendered at 1366 px in each engine the crawl could drive
-    (Chromium, WebKitGTK, Firefox where a geckodriver exists), compared: a page that does not load, loses
+    (Chromium, WebKitGTK, Firefox), compared: a page that does not load, loses
     its content or its visible navigation or landmarks in one engine, or overflows the window, is broken
     there. Fail when an engine behind the country's top-3 browsers (rules/_data/browser-shares.yaml) breaks
     a page; review when such an engine could not run. Misses: interaction (forms, menus that open on click),

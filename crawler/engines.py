@@ -1,9 +1,9 @@
 """Render a few pages in every browser engine this machine can drive, and record what each one shows.
 
 LOSI #201 asks whether the portal works in the country's three most used browsers. Blink is driven
-through Playwright (Debian's Chromium), WebKit through WebKitGTK's WebDriver, Gecko through geckodriver
-when one is installed. Every engine gets the same pages at the same desktop viewport and answers the
-same probe (PROBE_JS): did the page load, how much text it shows, whether a main navigation is present
+through Playwright (Debian's Chromium), WebKit through WebKitGTK's WebDriver, Gecko through Firefox's
+own WebDriver BiDi server (no geckodriver can be had here). Every engine gets the same pages at the
+same desktop viewport and answers the same probe (PROBE_JS): did the page load, how much text it shows, whether a main navigation is present
 and visible, the landmarks, and whether the layout is wider than the window. The judging (comparing
 engines) is the `browser-compat` check's job; an engine that cannot run is recorded with the reason.
 """
@@ -15,6 +15,7 @@ from typing import Callable
 
 from crawler.browser import chromium_launch_options
 from crawler.proctree import tree_rss_mb
+from crawler.bidi import BidiSession
 from crawler.webdriver import DriverUnavailable, WebDriverError, WebDriverSession
 
 VIEWPORT = {"width": 1366, "height": 900}    # the most common desktop width: overflow is judged here
@@ -119,22 +120,24 @@ def _stylesheet(response) -> dict:
 
 
 def render_webdriver(engine: str, urls: list[str], timeout_s: float, save_png: Callable[[bytes], str | None]) -> dict:
-    """WebKit (WebKitGTK MiniBrowser) or Gecko (Firefox) through their WebDriver servers."""
+    """WebKit (WebKitGTK's MiniBrowser through WebKitWebDriver) or Gecko (Firefox through its own WebDriver BiDi)."""
     record = {"engine": engine, "family": ENGINE_FAMILY[engine], "available": True, "pages": []}
     started = time.perf_counter()
     try:
-        with WebDriverSession(engine, timeout_s) as session:
+        with (BidiSession(timeout_s) if engine == "gecko" else WebDriverSession(engine, timeout_s)) as session:
             record["browser"] = session.browser_version
             session.set_window(VIEWPORT["width"], VIEWPORT["height"])
             for url in urls:
-                # script errors are not observable through classic WebDriver: the comparison relies on
-                # what the page shows (text, navigation, landmarks), which is what a visitor sees too
+                # classic WebDriver (WebKit) does not report script errors (None: not observable); BiDi
+                # (Firefox) does. The comparison relies on what the page shows, as a visitor sees it
                 entry = {"url": url, "script_errors": None}
                 try:
                     session.goto(url)
                     time.sleep(0.3)
                     entry.update(loaded=True, facts=session.evaluate(PROBE_JS))
                     entry["screenshot"] = save_png(session.screenshot())
+                    if isinstance(session, BidiSession):
+                        entry["script_errors"] = list(session.errors)
                 except WebDriverError as exc:
                     entry.update(loaded=False, error=_short(exc))
                 session.sample_memory()

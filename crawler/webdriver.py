@@ -1,4 +1,4 @@
-"""A minimal W3C WebDriver client over HTTP on loopback, and the WebKitGTK / Firefox drivers it talks to.
+"""A minimal W3C WebDriver client over HTTP on loopback, and the WebKitGTK driver it talks to.
 
 Only the handful of endpoints the compatibility probe needs (new session, window size, navigate,
 execute script, screenshot, delete session), so no client library is needed. WebKitGTK's MiniBrowser
@@ -13,7 +13,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -59,18 +58,6 @@ def webkit_requirements() -> tuple[str, str, str]:
     return driver, browser, xvfb
 
 
-def gecko_requirements() -> tuple[str, str]:
-    driver = shutil.which("geckodriver")
-    browser = shutil.which("firefox-esr") or shutil.which("firefox")
-    if not driver:
-        raise DriverUnavailable("no geckodriver on this machine (Debian 12 does not package it, and the PyPI "
-                                "packages either download it at run time or ship a Windows binary)"
-                                + ("" if browser else "; Firefox is not installed either"))
-    if not browser:
-        raise DriverUnavailable("Firefox is not installed (Debian firefox-esr)")
-    return driver, browser
-
-
 def _signal_group(process: subprocess.Popen, sig: int) -> None:
     try:
         os.killpg(process.pid, sig)
@@ -88,7 +75,6 @@ class WebDriverSession:
         self.session = None
         self.browser_version = ""
         self.peak_rss_mb = 0.0
-        self._tmp = None
 
     def __enter__(self) -> "WebDriverSession":
         try:
@@ -117,11 +103,6 @@ class WebDriverSession:
                     raise DriverUnavailable("Xvfb did not start")
                 time.sleep(0.05)
             capabilities = {"webkitgtk:browserOptions": {"binary": browser, "args": ["--automation"]}}
-        elif self.engine == "gecko":
-            driver, browser = gecko_requirements()
-            self._tmp = tempfile.mkdtemp(prefix="egov-gecko-")
-            capabilities = {"moz:firefoxOptions": {"binary": browser, "args": ["-headless"]}}
-            env["HOME"] = self._tmp
         else:
             raise DriverUnavailable(f"no WebDriver engine named {self.engine}")
         self.port = _free_port()
@@ -138,8 +119,7 @@ class WebDriverSession:
         answer = self._call("POST", "/session", {"capabilities": {"alwaysMatch": capabilities}}, timeout=60)
         self.session = answer["sessionId"]
         caps = answer.get("capabilities", {})
-        label = {"webkit": "WebKitGTK", "gecko": "Firefox"}[self.engine]
-        self.browser_version = f"{label} {caps.get('browserVersion', '')} ({caps.get('browserName', '')})".strip()
+        self.browser_version = f"WebKitGTK {caps.get('browserVersion', '')} ({caps.get('browserName', '')})"
         self._call("POST", f"/session/{self.session}/timeouts",
                    {"pageLoad": int(self.timeout_s * 1000), "script": 15000})
 
@@ -193,5 +173,3 @@ class WebDriverSession:
                 _signal_group(process, signal.SIGKILL)
                 process.wait()
         self.processes = []
-        if self._tmp:
-            shutil.rmtree(self._tmp, ignore_errors=True)

@@ -1,9 +1,9 @@
 """W3C validity (#208/#209) with the real Nu Html Checker, and browser compatibility (#201) in real engines.
 
 The validity-lab fixture has three portals: `clean` (valid HTML and CSS), `broken` (known vnu errors in
-its HTML, in a style attribute and in its stylesheet) and `enginebreak` (valid, but its content is
-written by a script that needs navigator.userAgentData, which only Chromium has). Each is crawled
-for real (Scrapy, Chromium, WebKitGTK through WebKitWebDriver, vnu.jar on Java) and judged.
+its HTML, in a style attribute and in its stylesheet) and `enginebreak` (valid, but its content is drawn
+in a requestIdleCallback, which WebKit lacks, without a fallback). Each is crawled for real (Scrapy,
+Chromium, WebKitGTK through WebKitWebDriver, Firefox ESR through WebDriver BiDi, vnu.jar on Java) and judged.
 """
 import json
 import os
@@ -111,24 +111,36 @@ def test_known_markup_and_css_errors_fail_with_line_and_message(crawled):
     assert inline["errors"] == 1 and "colr" in inline["messages"][0]["message"]
 
 
-def test_page_broken_in_webkit_only_fails_with_both_screenshots(crawled):
+def test_page_broken_in_webkit_only_fails_with_a_screenshot_per_engine(crawled):
     record = artifacts(crawled["enginebreak"], "browser-compat")[0]
     engines = {e["engine"]: e for e in record["engines"]}
-    assert engines["chromium"]["available"] and engines["webkit"]["available"], record
-    assert "WebKitGTK" in engines["webkit"]["browser"]
+    assert all(engines[name]["available"] for name in ("chromium", "webkit", "gecko")), record
+    assert "WebKitGTK" in engines["webkit"]["browser"] and "Firefox" in engines["gecko"]["browser"]
     home = record["pages"][0]
-    chromium_home = next(p for p in engines["chromium"]["pages"] if p["url"] == home)
-    webkit_home = next(p for p in engines["webkit"]["pages"] if p["url"] == home)
-    assert chromium_home["facts"]["main_text_length"] > 200 and webkit_home["facts"]["main_text_length"] < 20
-    assert chromium_home["screenshot"] and webkit_home["screenshot"] and chromium_home["screenshot"] != webkit_home["screenshot"]
+    shown = {name: next(p for p in engine["pages"] if p["url"] == home) for name, engine in engines.items()}
+    assert shown["chromium"]["facts"]["main_text_length"] > 200 and shown["gecko"]["facts"]["main_text_length"] > 200
+    assert shown["webkit"]["facts"]["main_text_length"] < 20
+    assert len({p["screenshot"] for p in shown.values()}) == 3   # one screenshot per engine, each its own
+    assert shown["chromium"]["script_errors"] == [] and shown["gecko"]["script_errors"] == []   # BiDi hears errors
     assert len(record["pages"]) == 3   # the home page and two navigation pages
     verdict = verdicts(crawled["enginebreak"])["browser-compatibility"]
     assert verdict.outcome == "fail"
     assert any("WebKitGTK" in e["excerpt"] and "content missing" in e["excerpt"] for e in verdict.evidence)
-    assert not any("Chromium" in e["excerpt"] for e in verdict.evidence)
-    # Firefox: no geckodriver can be had here, and that is said, not guessed
-    if not engines["gecko"]["available"]:
-        assert engines["gecko"]["reason"]
+    assert not any(("Chromium" in e["excerpt"] or "Firefox" in e["excerpt"]) for e in verdict.evidence)
+
+
+def test_firefox_reports_the_script_error_that_blanks_a_page():
+    # a page (linked from nowhere) whose script reads navigator.userAgentData, which only Chromium has
+    from crawler.engines import render_all
+    site = fixtureserver.start(FIXTURES_DIR / "validity-lab")
+    try:
+        url = site.url("/chromium-only.html", "enginebreak")
+        record = render_all([url], ("gecko",), 30, lambda png: str(len(png)))["record"]
+    finally:
+        site.stop()
+    page = record["engines"][0]["pages"][0]
+    assert page["loaded"] and page["facts"]["main_text_length"] == 0
+    assert any("userAgentData" in error for error in page["script_errors"])
 
 
 def test_costs_are_recorded_per_portal(crawled):
