@@ -224,6 +224,11 @@ def test_two_assessors_answer_reconcile_and_scores_and_exports_follow(base_db, t
     SHOTS.mkdir(parents=True, exist_ok=True)
     server = Server(db)
     try:
+        # on loopback without a token, a request for another host name (DNS rebinding) is refused
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(urllib.request.Request(server.base + "/", headers={"Host": "rebind.example"}),
+                                   timeout=20)
+        assert refused.value.code == 400
         with sync_playwright() as p:
             browser = p.chromium.launch(**chromium_launch_options())
             ana = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
@@ -394,6 +399,9 @@ def test_off_loopback_needs_a_token_and_requests_without_it_are_refused(base_db,
         assert status("/?token=wrong-token-of-some-length") == 401
         assert status("/", {"Authorization": f"Bearer {token}"}) == 200
         assert status(f"/?token={token}") == 200
+        with urllib.request.urlopen(urllib.request.Request(server.base + "/accuracy.csv", headers={
+                "Authorization": f"Bearer {token}"}), timeout=20) as response:
+            assert response.read().decode().startswith("group,name,decided,agreement,")
     finally:
         server.stop()
 

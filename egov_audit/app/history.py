@@ -157,7 +157,7 @@ def _with_final_answers(store: Store, run_id: str, verdicts: list[dict]) -> tupl
     """The run's verdicts with the assessors' final answers in place of the outcomes they decided, and the
     scores of its result document (which counts those answers)."""
     from egov_audit.app.result import build_result
-    document = build_result(store, run_id)
+    document = build_result(store, run_id, report_facts=False)
     decided = {i["id"]: i for i in document["indicators"] if i.get("decided_by") == "assessors"}
     verdicts = [dict(v, outcome=decided[v["rule_id"]]["outcome"], decided_by="assessors")
                 if v["rule_id"] in decided else v for v in verdicts]

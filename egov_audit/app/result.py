@@ -22,7 +22,9 @@ def result_schema() -> dict:
     return json.loads((SCHEMAS_DIR / "result.schema.json").read_text(encoding="utf-8"))
 
 
-def build_result(store: Store, run_id: str | None = None) -> dict:
+def build_result(store: Store, run_id: str | None = None, report_facts: bool = True) -> dict:
+    """The result document of a run (its newest evaluation, with the assessors' final answers); report_facts=False
+    leaves out what only the report shows (page lists, axe scans, definitions, advice) where only scores matter."""
     run = store.run(run_id)
     run_id = run["id"]
     counts = store.counts(run_id)
@@ -58,7 +60,8 @@ def build_result(store: Store, run_id: str | None = None) -> dict:
             "evidence": [{k: e.get(k) for k in EVIDENCE_KEYS if k in e} for e in v["evidence"]],
             "searched": v["searched"]} for v in verdicts]
         add_people(store, document)
-    add_report_facts(store, document)
+    if report_facts:
+        add_report_facts(store, document)
     validate_result(document)
     return document
 

@@ -27,6 +27,7 @@ APP_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'se
            "frame-ancestors 'none'; base-uri 'none'")
 # a stored page as crawled: no script runs (sandbox without allow-scripts, script-src none) and nothing loads
 SNAPSHOT_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox; form-action 'none'; base-uri 'none'"
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 FILTERS = ("portal", "criterion", "outcome", "assessor", "state")
 
 
@@ -40,6 +41,12 @@ def create_app(db: Path, token: str | None = None, sample: float = DEFAULT_SAMPL
 
     @app.before_request
     def guard():
+        # without a token the app trusts that only this machine reaches it; a page elsewhere could still reach it
+        # through DNS rebinding (its own name resolving to 127.0.0.1), so only loopback names are answered
+        if token is None and (request.host.rsplit(":", 1)[0] if not request.host.startswith("[")
+                              else request.host.split("]")[0] + "]") not in LOOPBACK_HOSTS:
+            return Response("this workbench answers only to 127.0.0.1, localhost or [::1]\n", 400,
+                            {"Content-Type": "text/plain; charset=utf-8"})
         if token is not None and not session.get("authorised"):
             offered = request.args.get("token") or request.headers.get("Authorization", "").removeprefix("Bearer ")
             if not offered or not hmac.compare_digest(offered.encode(), token.encode()):
@@ -266,7 +273,7 @@ def portal_scores(portals: list[Portal]) -> dict[str, dict]:
     from egov_audit.app.result import build_result
     scores = {}
     for p in portals:
-        document = build_result(g.store, p.run_id)
+        document = build_result(g.store, p.run_id, report_facts=False)
         scores[p.run_id] = {"index": document["scores"].get("index"), "confirmed": document["scores"].get("confirmed"),
                             "machine": (document["assessment"].get("machine_scores") or document["scores"]).get("index"),
                             "final_answers": document["assessment"]["final_answers"],
