@@ -232,6 +232,7 @@ def test_two_assessors_answer_reconcile_and_scores_and_exports_follow(base_db, t
         with sync_playwright() as p:
             browser = p.chromium.launch(**chromium_launch_options())
             ana = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+            ana.set_default_timeout(60_000)            # the machine is shared: be patient, not flaky
             ana.goto(server.base + "/")
             ana.fill("#assessor", "Ana")
             ana.screenshot(path=str(SHOTS / "01-name.png"))
@@ -243,8 +244,9 @@ def test_two_assessors_answer_reconcile_and_scores_and_exports_follow(base_db, t
                      for n in range(ana.locator("tr.queue-item").count())]
             assert set(queued) <= set(shown)                         # everything open is queued (plus the sample)
             ana.screenshot(path=str(SHOTS / "02-queue.png"), full_page=True)
-            ana.click("#start")
-            first = ana.url
+            with ana.expect_navigation():
+                ana.click("#start")
+            first = ana.url                    # loaded: the keyboard script is listening
             with ana.expect_navigation():
                 ana.keyboard.press("j")
             assert ana.url != first and shown[1] in ana.url
@@ -280,12 +282,11 @@ def test_two_assessors_answer_reconcile_and_scores_and_exports_follow(base_db, t
             assert ana.evaluate("window.__pwned") is None
 
             ben = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+            ben.set_default_timeout(60_000)
             ben.goto(server.base + "/")
             ben.fill("#assessor", "Ben")
             with ben.expect_navigation():
                 ben.click("#login button")
-            ben.goto(portal_url)
-            ben.click("#start")
             ben.goto(f"{server.base}/item/{run_id}/{hostile_rule}?portal={run_id}")
             # blind: Ana's answer and note stay hidden until Ben finished too
             assert ben.locator(".others").count() == 0 and "hostile note" not in ben.content()
