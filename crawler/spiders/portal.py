@@ -241,6 +241,8 @@ class PortalSpider(scrapy.Spider):
             item.fail("decode", f"could not decode the page as declared: {exc}")
         doc = Document(text, response.url)   # read once: links, facts and the search form come from here
         facts = htmlfacts.facts_of(doc)
+        search_doc = doc if meta["url"] == self.start_url and not self.search_probed else None
+        del doc   # the parsed trees are not kept alive while this page's requests are scheduled
         item.title, item.lang, item.text_length = facts.title, facts.lang, len(facts.text)
         if rendered:
             item.rendered_body = response.body
@@ -274,8 +276,8 @@ class PortalSpider(scrapy.Spider):
             yield from self._accessibility(response, facts, meta, item.scope)
         if response.status < 400 and not item.error_kind:
             yield from self._data_probes(response.url, text)
-        if meta["url"] == self.start_url and not self.search_probed:
-            yield from self._search_probe(doc)
+        if search_doc is not None and not self.search_probed:
+            yield from self._search_probe(search_doc)
         if self.render_mode == "auto" and not rendered and item.scope != "external":
             is_home = meta["url"] == self.start_url
             if needs_render or is_home:   # the home page is always rendered once, and screenshotted

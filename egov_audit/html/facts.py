@@ -41,7 +41,8 @@ def facts_of(doc: Document) -> HtmlFacts:
         if el_id and len(el) == 0 and not (el.text or "").strip():
             facts.empty_roots.append(el_id)
     facts.meta_refresh = doc.meta_refresh
-    facts.links = list(doc.web_links)
+    # without their elements: a link kept by the crawl must not keep the whole parsed page alive
+    facts.links = [Link(l.url, l.anchor, l.position, l.rel, l.href) for l in doc.web_links]
     facts.text = doc.text
     return facts
 
