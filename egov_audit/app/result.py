@@ -79,10 +79,26 @@ def add_report_facts(store: Store, document: dict) -> None:
 
 def add_people(store: Store, document: dict) -> None:
     """Final answers of assessors replace the machine's outcomes they decided (the machine's stay beside them)."""
-    from egov_audit.app.workbench.assessment import apply_to_document, rule_rates
-    from egov_audit.app.workbench.decisions import decided_items, run_states
-    pairs = [(i["rule_id"], i["outcome"], i["final"]["answer"]) for i in decided_items(store) if i["final"]]
-    apply_to_document(document, run_states(store, document["run_id"]), rule_rates(pairs))
+    from egov_audit.app.workbench.assessment import apply_to_document
+    from egov_audit.app.workbench.decisions import run_states
+    apply_to_document(document, run_states(store, document["run_id"]), _rule_rates(store))
+
+
+_RATES: dict = {}
+
+
+def _rule_rates(store: Store) -> dict:
+    """How often each rule was confirmed, over every decided item of the DB. Exporting many portals builds many
+    documents from one DB: the figures are computed once per state of the answers, not once per document."""
+    from egov_audit.app.workbench.assessment import rule_rates
+    from egov_audit.app.workbench.decisions import decided_items
+    from egov_audit.store.reviews import answers_version
+    key = (str(store.path.resolve()), answers_version(store))
+    if key not in _RATES:
+        _RATES.clear()
+        _RATES[key] = rule_rates([(i["rule_id"], i["outcome"], i["final"]["answer"])
+                                  for i in decided_items(store) if i["final"]])
+    return _RATES[key]
 
 
 def validate_result(document: dict) -> None:

@@ -99,6 +99,12 @@ def recorded_finals(store: Store, run_id: str) -> dict[str, FinalAnswer]:
     return {row[1]: FinalAnswer(*row) for row in rows}
 
 
+def answers_version(store: Store) -> tuple:
+    """Changes whenever an answer, a final answer or an evaluation is added: a cache key for derived figures."""
+    return store.conn.execute("SELECT (SELECT max(id) FROM answers), (SELECT max(id) FROM final_answers), "
+                              "(SELECT count(*) FROM evaluations)").fetchone()
+
+
 def runs_with_answers(store: Store) -> list[str]:
     return [r for (r,) in store.conn.execute("SELECT DISTINCT run_id FROM answers ORDER BY run_id")]
 
