@@ -32,8 +32,9 @@ def firefox_path() -> str:
 
 
 class BidiSession:
-    def __init__(self, timeout_s: float = 30):
+    def __init__(self, timeout_s: float = 30, gate=None):
         self.timeout_s = timeout_s
+        self.gate = gate              # crawler.engines.Gate: every request Firefox makes is asked first
         self.process: subprocess.Popen | None = None
         self.socket = None
         self.context = None
@@ -78,13 +79,19 @@ class BidiSession:
                 time.sleep(0.2)
         answer = self._call("session.new", {"capabilities": {}})
         self.browser_version = f"Firefox {answer['capabilities'].get('browserVersion', '')} (WebDriver BiDi)"
-        self._call("session.subscribe", {"events": ["log.entryAdded"]})
+        self._call("session.subscribe", {"events": ["log.entryAdded", "network.beforeRequestSent"]})
         self.context = self._call("browsingContext.getTree", {})["contexts"][0]["context"]
+        if self.gate is not None:
+            # every request (page, sub-resource, fetch, WebSocket) waits for our continue / fail
+            self._call("network.addIntercept", {"phases": ["beforeRequestSent"]})
+
+    def _send(self, method: str, params: dict) -> int:
+        self._next_id += 1
+        self.socket.send(json.dumps({"id": self._next_id, "method": method, "params": params}))
+        return self._next_id
 
     def _call(self, method: str, params: dict, timeout: float | None = None) -> dict:
-        self._next_id += 1
-        wanted = self._next_id
-        self.socket.send(json.dumps({"id": wanted, "method": method, "params": params}))
+        wanted = self._send(method, params)
         deadline = time.monotonic() + (timeout or self.timeout_s + 15)
         while True:
             remaining = deadline - time.monotonic()
@@ -107,6 +114,12 @@ class BidiSession:
 
     def _event(self, message: dict) -> None:
         params = message.get("params") or {}
+        if message.get("method") == "network.beforeRequestSent" and params.get("isBlocked"):
+            request = params.get("request") or {}
+            refused = self.gate.refusal(request.get("url", ""), "firefox request") if self.gate else None
+            # answered without waiting: the reply comes back in the same stream and is skipped by _call
+            self._send("network.failRequest" if refused else "network.continueRequest", {"request": request.get("request")})
+            return
         if message.get("method") == "log.entryAdded" and params.get("type") == "javascript" \
                 and params.get("level") == "error" and len(self.errors) < MAX_ERRORS:
             self.errors.append(str(params.get("text", ""))[:300])

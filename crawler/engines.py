@@ -9,13 +9,16 @@ engines) is the `browser-compat` check's job; an engine that cannot run is recor
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import time
+from urllib.parse import urlsplit
 from typing import Callable
 
 from crawler.browser import chromium_launch_options
 from crawler.proctree import tree_rss_mb
 from crawler.bidi import BidiSession
+from crawler.egress_proxy import FilteringProxy
 from crawler.webdriver import DriverUnavailable, WebDriverError, WebDriverSession
 
 VIEWPORT = {"width": 1366, "height": 900}    # the most common desktop width: overflow is judged here
@@ -50,12 +53,38 @@ PROBE_JS = """() => {
 }"""
 
 
+class Gate:
+    """The crawl's egress policy for the engines: every URL an engine would open is asked here first.
+
+    Answers are cached per host (a page asks for dozens of resources on a few hosts); refusals are kept
+    for the run's `skipped` table.
+    """
+
+    def __init__(self, policy=None):
+        self.policy = policy
+        self.by_host: dict[str, str | None] = {}
+
+    def refusal(self, url: str, where: str) -> str | None:
+        if self.policy is None:
+            return None
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https", "ws", "wss") or not parts.hostname:
+            return None   # data:, blob:, about: open no connection
+        host = parts.hostname.lower()
+        if host not in self.by_host:
+            self.by_host[host] = self.policy.check_url(url)
+        reason = self.by_host[host]
+        if reason:
+            self.policy.record(url, where, reason)
+        return reason
+
+
 def _short(exc: BaseException) -> str:
     return (str(exc).splitlines() or [type(exc).__name__])[0][:300]
 
 
 def render_chromium(urls: list[str], timeout_s: float, save_png: Callable[[bytes], str | None],
-                    stylesheets_of: str | None = None) -> dict:
+                    stylesheets_of: str | None = None, gate: Gate | None = None) -> dict:
     """Blink through Playwright; also keeps the stylesheets the home page loaded (for the CSS check)."""
     from playwright.sync_api import Error as PlaywrightError, sync_playwright
 
@@ -68,8 +97,15 @@ def render_chromium(urls: list[str], timeout_s: float, save_png: Callable[[bytes
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(**chromium_launch_options(timeout_s))
             record["browser"] = f"Chromium {browser.version}"
-            context = browser.new_context(viewport=VIEWPORT)
+            # service workers could fetch outside the routes: blocked, as in the crawl's renders
+            context = browser.new_context(viewport=VIEWPORT, service_workers="block")
             context.set_default_timeout(timeout_s * 1000)
+            gate = gate or Gate()
+            context.route("**/*", lambda route: route.abort("blockedbyclient")
+                          if gate.refusal(route.request.url, f"chromium {route.request.resource_type}")
+                          else route.continue_())
+            context.route_web_socket("**", lambda ws: ws.close(code=1008, reason="refused by the egress policy")
+                                     if gate.refusal(ws.url, "chromium websocket") else ws.connect_to_server())
             try:
                 for url in urls:
                     page = context.new_page()
@@ -119,18 +155,32 @@ def _stylesheet(response) -> dict:
     return item
 
 
-def render_webdriver(engine: str, urls: list[str], timeout_s: float, save_png: Callable[[bytes], str | None]) -> dict:
+def render_webdriver(engine: str, urls: list[str], timeout_s: float, save_png: Callable[[bytes], str | None],
+                     gate: Gate | None = None) -> dict:
     """WebKit (WebKitGTK's MiniBrowser through WebKitWebDriver) or Gecko (Firefox through its own WebDriver BiDi)."""
     record = {"engine": engine, "family": ENGINE_FAMILY[engine], "available": True, "pages": []}
     started = time.perf_counter()
     try:
-        with (BidiSession(timeout_s) if engine == "gecko" else WebDriverSession(engine, timeout_s)) as session:
+        gate = gate or Gate()
+        # every request asks the egress policy: Firefox through BiDi interception; WebKit (classic WebDriver
+        # cannot intercept) through a filtering proxy on loopback that its proxy capability points at
+        with contextlib.ExitStack() as stack:
+            if engine == "gecko":
+                session = stack.enter_context(BidiSession(timeout_s, gate=gate))
+            else:
+                proxy = stack.enter_context(FilteringProxy(gate, f"{engine} request"))
+                session = stack.enter_context(WebDriverSession(engine, timeout_s, proxy=proxy.capability()))
             record["browser"] = session.browser_version
             session.set_window(VIEWPORT["width"], VIEWPORT["height"])
             for url in urls:
                 # classic WebDriver (WebKit) does not report script errors (None: not observable); BiDi
                 # (Firefox) does. The comparison relies on what the page shows, as a visitor sees it
                 entry = {"url": url, "script_errors": None}
+                refused = gate.refusal(url, f"{engine} page")
+                if refused:
+                    entry.update(loaded=False, error=refused)
+                    record["pages"].append(entry)
+                    continue
                 try:
                     session.goto(url)
                     time.sleep(0.3)
@@ -152,14 +202,16 @@ def render_webdriver(engine: str, urls: list[str], timeout_s: float, save_png: C
 
 
 def render_all(urls: list[str], engines: tuple[str, ...], timeout_s: float,
-               save_png: Callable[[bytes], str | None], stylesheets_of: str | None = None) -> dict:
-    """Every engine in turn (one at a time: the machine has two cores), then one record for the check."""
+               save_png: Callable[[bytes], str | None], stylesheets_of: str | None = None, policy=None) -> dict:
+    """Every engine in turn (one at a time: the machine has two cores), then one record for the check.
+    `policy` is the crawl's egress policy (crawler.egress.EgressPolicy); None allows everything (tests)."""
     records, stylesheets = [], []
+    gate = Gate(policy)
     for engine in engines:
         if engine == "chromium":
-            result = render_chromium(urls, timeout_s, save_png, stylesheets_of)
+            result = render_chromium(urls, timeout_s, save_png, stylesheets_of, gate)
             records.append(result["record"])
             stylesheets = result["stylesheets"]
         else:
-            records.append(render_webdriver(engine, urls, timeout_s, save_png))
+            records.append(render_webdriver(engine, urls, timeout_s, save_png, gate))
     return {"record": {"viewport": VIEWPORT, "pages": urls, "engines": records}, "stylesheets": stylesheets}

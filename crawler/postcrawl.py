@@ -26,7 +26,8 @@ def _content_type(value: str | None, default: str) -> str:
 
 
 def gather(store: Store, run_id: str, start_url: str, *, render: str = "auto", timeout_s: float = 30,
-           engine_names: tuple[str, ...] = engines.ENGINES) -> dict:
+           engine_names: tuple[str, ...] = engines.ENGINES, policy=None) -> dict:
+    """Run the engines and the checker for one portal; `policy` is the crawl's egress policy."""
     if store.artifacts(run_id, "gather-cost"):
         return store.artifacts(run_id, "gather-cost")[-1]
     home = store.page_row(run_id, start_url)
@@ -41,7 +42,9 @@ def gather(store: Store, run_id: str, start_url: str, *, render: str = "auto", t
     if render != "never":
         urls = [start_url] + store.key_pages(run_id, start_url, KEY_PAGES)
         result = engines.render_all(urls, engine_names, timeout_s, lambda png: _save_png(store, png),
-                                    stylesheets_of=start_url)
+                                    stylesheets_of=start_url, policy=policy)
+        for url, where, reason in (policy.drain() if policy is not None else ()):
+            store.save_skip(run_id, url, "egress", f"{where}: {reason}")
         store.save_artifact(run_id, "browser-compat", start_url, result["record"])
         costs["engines"] = {r["engine"]: {"seconds": r["seconds"], "peak_rss_mb": r.get("peak_rss_mb"),
                                           "available": r["available"]} for r in result["record"]["engines"]}

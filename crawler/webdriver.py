@@ -68,8 +68,9 @@ def _signal_group(process: subprocess.Popen, sig: int) -> None:
 class WebDriverSession:
     """One driver process (and its display), one session, closed by `with`."""
 
-    def __init__(self, engine: str, timeout_s: float = 30):
+    def __init__(self, engine: str, timeout_s: float = 30, proxy: dict | None = None):
         self.engine = engine
+        self.proxy = proxy            # a WebDriver proxy capability (crawler.egress_proxy) for every request
         self.timeout_s = timeout_s
         self.processes: list[subprocess.Popen] = []
         self.session = None
@@ -116,6 +117,8 @@ class WebDriverSession:
                 if time.monotonic() > deadline or self.driver.poll() is not None:
                     raise DriverUnavailable(f"{os.path.basename(driver)} did not start")
                 time.sleep(0.1)
+        if self.proxy:
+            capabilities["proxy"] = self.proxy
         answer = self._call("POST", "/session", {"capabilities": {"alwaysMatch": capabilities}}, timeout=60)
         self.session = answer["sessionId"]
         caps = answer.get("capabilities", {})

@@ -143,6 +143,24 @@ def test_firefox_reports_the_script_error_that_blanks_a_page():
     assert any("userAgentData" in error for error in page["script_errors"])
 
 
+def test_engines_ask_the_egress_policy_before_opening_a_private_address():
+    from crawler.egress import EgressPolicy
+    from crawler.engines import render_all
+    site = fixtureserver.start(FIXTURES_DIR / "validity-lab")
+    try:
+        url = site.url("/egress.html", "enginebreak")
+        policy = EgressPolicy(site.url("/", "enginebreak"), allow_loopback=True)   # as --fast sets it
+        record = render_all([url], ("chromium", "webkit", "gecko"), 30, lambda png: str(len(png)), policy=policy)["record"]
+    finally:
+        site.stop()
+    assert all(e["available"] and e["pages"][0]["loaded"] for e in record["engines"]), record
+    refused = {(u, where.split()[0]) for u, where, _ in policy.drain()}
+    for engine in ("chromium", "webkit", "firefox"):   # WebKit through the filtering proxy
+        assert ("http://10.255.255.1/private.css", engine) in refused
+        assert ("http://192.168.255.1/private.png", engine) in refused
+    assert not any(u == url for u, _ in refused)   # the page itself, on the start host, is allowed
+
+
 def test_costs_are_recorded_per_portal(crawled):
     cost = artifacts(crawled["clean"], "gather-cost")[0]
     assert cost["validator"]["seconds"] > 0 and cost["validator"]["peak_rss_mb"] > 50

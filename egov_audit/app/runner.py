@@ -91,8 +91,11 @@ def gather_after_crawl(store: Store, run_id: str, options: CrawlOptions, reason:
     """Browser engines (#201) and the W3C checker (#208/#209): once per portal, after Scrapy has stopped and
     before the run is judged; an interrupted crawl leaves them to the run that resumes it."""
     if reason == "finished":
+        from crawler.egress import EgressPolicy
         from crawler.postcrawl import gather
-        gather(store, run_id, options.start_url, render=options.render, timeout_s=options.timeout)
+        # the crawl's egress policy, applied to every connection the engines open (as in the crawl's renders)
+        policy = EgressPolicy(options.start_url, list(options.allow_private_hosts), allow_loopback=options.fast)
+        gather(store, run_id, options.start_url, render=options.render, timeout_s=options.timeout, policy=policy)
 
 
 def run_crawl(options: CrawlOptions, progress=None) -> CrawlOutcome:
