@@ -258,7 +258,7 @@ class PortalSpider(scrapy.Spider):
                         and meta["via"] != "search-probe")
         requests = []
         links = facts.links + ([htmlfacts.Link(facts.meta_refresh, "", "body")] if facts.meta_refresh else [])
-        total = max(len(links), getattr(doc, "link_count", 0))
+        total = max(len(links), facts.link_count)
         if total > traps.MAX_LINKS_PER_PAGE:
             yield SkipItem(meta["url"], "trap", f"trap: link farm ({total} links on the page; the first "
                                                 f"{traps.MAX_LINKS_PER_PAGE} were read)")

@@ -18,6 +18,7 @@ class HtmlFacts:
     lang: str = ""
     text: str = ""               # visible text, whitespace folded
     links: list[Link] = field(default_factory=list)   # http(s) links, one per (URL, anchor)
+    link_count: int = 0          # links on the page, also those past the reader's MAX_LINKS (link farms)
     h1: str = ""
     script_count: int = 0
     has_noscript: bool = False
@@ -43,6 +44,7 @@ def facts_of(doc: Document) -> HtmlFacts:
     facts.meta_refresh = doc.meta_refresh
     # without their elements: a link kept by the crawl must not keep the whole parsed page alive
     facts.links = [Link(l.url, l.anchor, l.position, l.rel, l.href) for l in doc.web_links]
+    facts.link_count = getattr(doc, "link_count", 0)   # set while the links above were read
     facts.text = doc.text
     return facts
 
