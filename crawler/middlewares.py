@@ -19,6 +19,20 @@ def is_loopback(url: str) -> bool:
     return host == "localhost" or host.startswith("127.") or host == "::1"
 
 
+class RedirectLoopMiddleware:
+    """A redirect back to a URL already in its own redirect chain is a loop: stop at once (recorded as a
+    `redirect` error) instead of asking the server for the same URLs until REDIRECT_MAX_TIMES."""
+
+    def process_request(self, request, spider=None):
+        chain = request.meta.get("redirect_urls")
+        if chain:
+            from crawler.traps import normalise
+            if normalise(request.url) in {normalise(u) for u in chain}:
+                raise IgnoreRequest(f"redirect loop: {request.url} redirects back to itself "
+                                    f"after {len(chain)} hop(s)")
+        return None
+
+
 class LoopbackGuardMiddleware:
     """Runs first (before robots.txt is fetched) so a fixture crawl sends nothing beyond 127.0.0.0/8."""
 

@@ -16,6 +16,7 @@ import tldextract
 # The bundled public-suffix snapshot: no network at run time (the crawl host may have none).
 _EXTRACT = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 PROMOTING_POSITIONS = {"navigation", "header", "footer"}
+QUEUE_SLACK = 2
 
 
 def host_of(url: str) -> str:
@@ -69,6 +70,7 @@ class Budget:
     satellite_pages: int
     max_external: int
     used: Counter = field(default_factory=Counter)
+    scheduled: Counter = field(default_factory=Counter)
 
     def key(self, kind: str, url: str) -> str:
         return f"satellite:{host_of(url)}" if kind == "satellite" else kind
@@ -83,6 +85,16 @@ class Budget:
     def spent(self, kind: str, url: str) -> bool:
         key = self.key(kind, url)
         return self.used[key] >= self.limit(key)
+
+    def schedule(self, kind: str, url: str) -> bool:
+        """Checked when a request is queued: the budget counts on download (in priority order), but queuing
+        more than QUEUE_SLACK times the budget only fills the queue with requests that will be skipped."""
+        key = self.key(kind, url)
+        limit = self.limit(key)
+        if self.used[key] >= limit or self.scheduled[key] >= QUEUE_SLACK * limit + 10:
+            return False
+        self.scheduled[key] += 1
+        return True
 
     def take(self, kind: str, url: str) -> bool:
         key = self.key(kind, url)

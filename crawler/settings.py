@@ -48,6 +48,7 @@ DUPEFILTER_CLASS = "scrapy.dupefilters.BaseDupeFilter"   # see PortalSpider._req
 DOWNLOADER_MIDDLEWARES = {
     "crawler.egress.EgressMiddleware": 40,          # first: a refused address is never contacted (see crawler/egress.py)
     "crawler.middlewares.LoopbackGuardMiddleware": 50,
+    "crawler.middlewares.RedirectLoopMiddleware": 55,   # a redirect back into its own chain ends at once
     "crawler.middlewares.BudgetMiddleware": 120,   # after robots.txt (100): a page robots forbids costs nothing
     "crawler.retry_after.RetryAfterMiddleware": 560,   # sees 429/503 before RetryMiddleware (550)
     # evidence archive: above redirects (600) and decompression (590), so 3xx hops and wire bodies are recorded

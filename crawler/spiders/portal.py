@@ -148,7 +148,7 @@ class PortalSpider(scrapy.Spider):
             return None
         self.seen.add(key)
         trap = self.traps.trap(key)
-        if trap is None and self.budget.spent(kind, url):
+        if trap is None and not self.budget.schedule(kind, url):
             # enforced when scheduling too: a spent budget queues nothing more (it is also counted on download)
             self.pending_skips.append(SkipItem(url, "budget", f"page budget for {self.budget.key(kind, url)} is spent"))
             return None
