@@ -52,9 +52,10 @@ class LoopbackGuardMiddleware:
 class BudgetMiddleware:
     """Counts a request when it leaves for the downloader, so the highest-priority requests get the budget.
 
-    Every request the server sees counts against the budget of the scope its URL is in: pages, redirect
-    hops, search and catalogue probes. Free: robots.txt and sitemaps (at most 20), a retry of the same
-    request, and the browser re-render of a page already counted (the same URL).
+    Every request the server sees counts: pages, redirect hops and the two search probes against the
+    budget of the scope their URL is in; catalogue-API probes against an allowance of PROBE_BUDGET per host.
+    Free: robots.txt and sitemaps (at most 20), a retry of the same request, and the browser re-render of
+    a page already counted (the same URL).
     """
 
     def __init__(self, crawler):
@@ -72,6 +73,8 @@ class BudgetMiddleware:
         spider = self.crawler.spider
         # a redirect hop lands wherever the server sent us: charge the scope of where it goes
         scope = spider.scope.kind(request.url) if request.meta.get("redirect_times") else meta["scope"]
+        if meta["kind"] == "data-api":
+            scope = "probe"   # catalogue-API probes: an allowance of their own per host (PROBE_BUDGET)
         if not spider.budget.take(scope, request.url):
             self.crawler.stats.inc_value("egov/skipped_budget")
             raise BudgetExceeded(f"page budget for {spider.budget.key(scope, request.url)} is spent")

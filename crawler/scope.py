@@ -17,6 +17,7 @@ import tldextract
 _EXTRACT = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 PROMOTING_POSITIONS = {"navigation", "header", "footer"}
 QUEUE_SLACK = 2
+PROBE_BUDGET = 16   # catalogue-API probes per host (crawler/data/data-apis.yaml asks at most ~11): their own allowance
 
 
 def host_of(url: str) -> str:
@@ -73,13 +74,17 @@ class Budget:
     scheduled: Counter = field(default_factory=Counter)
 
     def key(self, kind: str, url: str) -> str:
-        return f"satellite:{host_of(url)}" if kind == "satellite" else kind
+        if kind in ("satellite", "probe"):
+            return f"{kind}:{host_of(url)}"
+        return kind
 
     def limit(self, key: str) -> int:
         if key == "portal":
             return self.max_pages
         if key == "external":
             return self.max_external
+        if key.startswith("probe:"):
+            return PROBE_BUDGET
         return self.satellite_pages
 
     def spent(self, kind: str, url: str) -> bool:
