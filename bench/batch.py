@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -22,11 +21,29 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from egov_audit.app import fixtureserver  # noqa: E402
+from egov_audit.store.db import Store  # noqa: E402
 
 PORTALS = [("Riverton", "Utopia", "demo-city"), ("Ciudad", "España", "ciudad-es"),
            ("Prefeitura", "Brasil", "prefeitura-pt"), ("Ville", "France", "ville-fr"),
            ("Stadt", "Deutschland", "stadt-de"), ("Gorod", "Rossiya", "gorod-ru"),
            ("Amana", "Misr", "amana-ar"), ("Shi", "Zhongguo", "shi-zh")]
+
+
+def _target_rows(db: Path) -> list[tuple]:
+    """(name, status, seconds, pages, index, band) per target, in targets-file order."""
+    store = Store(db)
+    try:
+        rows = []
+        for target in sorted(store.batch_targets(), key=lambda t: t.position):
+            if not target.run_id:
+                continue
+            evaluation = store.latest_evaluation(target.run_id)
+            scores = evaluation.scores if evaluation else {}
+            rows.append((target.name, target.status, target.seconds, store.run(target.run_id).pages_crawled,
+                         scores.get("index"), scores.get("band")))
+        return rows
+    finally:
+        store.close()
 
 
 def main() -> None:
@@ -54,11 +71,7 @@ def main() -> None:
             started = time.perf_counter()
             subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
             again = time.perf_counter() - started
-            conn = sqlite3.connect(tmp / "b.db")
-            rows = conn.execute(
-                "SELECT t.name, t.status, t.seconds, r.pages_crawled, json_extract(e.scores, '$.index'), "
-                "json_extract(e.scores, '$.band') FROM batch_targets t JOIN runs r ON r.id = t.run_id "
-                "JOIN evaluations e ON e.run_id = r.id ORDER BY t.position").fetchall()
+            rows = _target_rows(tmp / "b.db")
     finally:
         for server in servers:
             server.stop()

@@ -123,9 +123,11 @@ def main() -> None:
         db = work / "bench.db"
         egov_s, egov_rss, _ = measure([PYTHON, "-m", "egov_audit.app.cli", "crawl", url, "--db", str(db), "--fast",
                                     "--render", "never", "--max-pages", str(args.pages + 10)], ROOT)
-        import sqlite3
-        fetched = sqlite3.connect(db).execute(
-            "SELECT count(*) FROM pages WHERE kind NOT IN ('robots', 'sitemap')").fetchone()[0]
+        from egov_audit.store.db import Store
+        store = Store(db)
+        kinds = store.page_kinds(store.run().id)
+        store.close()
+        fetched = sum(n for kind, n in kinds.items() if kind not in ("robots", "sitemap"))
         server.shutdown()
 
         print(f"site: {args.pages} generated pages on loopback (ThreadingHTTPServer), render never, 8 per host")

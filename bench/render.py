@@ -12,8 +12,6 @@ scan alone, measured inside the page; the render before it is in the crawl's tim
 from __future__ import annotations
 
 import argparse
-import json
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -25,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from egov_audit.app import fixtureserver  # noqa: E402
+from egov_audit.store.db import Store  # noqa: E402
 
 
 def crawl(url: str, db: Path, *options: str) -> tuple[float, int, int]:
@@ -32,9 +31,12 @@ def crawl(url: str, db: Path, *options: str) -> tuple[float, int, int]:
     subprocess.run([sys.executable, "-m", "egov_audit.app.cli", "crawl", url, "--db", str(db), "--fast", "--fresh",
                     *options], check=True, capture_output=True, cwd=ROOT)
     seconds = time.perf_counter() - started
-    with sqlite3.connect(db) as conn:
-        pages = conn.execute("SELECT count(*) FROM pages WHERE kind = 'html'").fetchone()[0]
-        rendered = conn.execute("SELECT count(*) FROM pages WHERE rendered = 1").fetchone()[0]
+    store = Store(db)
+    try:
+        run_id = store.run().id
+        pages, rendered = store.page_kinds(run_id).get("html", 0), store.counts(run_id)["rendered"]
+    finally:
+        store.close()
     return seconds, pages, rendered
 
 
@@ -51,8 +53,11 @@ def main() -> None:
             plain = crawl(site.url("/"), tmp / "plain.db", "--render", "never", "--axe-pages", "0", *budget)
             rendered = crawl(site.url("/"), tmp / "always.db", "--render", "always", "--axe-pages", "0", *budget)
             axe = crawl(site.url("/"), tmp / "axe.db", "--render", "auto", "--axe-pages", str(args.axe_pages), *budget)
-            with sqlite3.connect(tmp / "axe.db") as conn:
-                scans = [json.loads(d) for (d,) in conn.execute("SELECT data FROM artifacts WHERE kind = 'axe'")]
+            store = Store(tmp / "axe.db")
+            try:
+                scans = store.artifacts(store.run().id, "axe")
+            finally:
+                store.close()
     finally:
         site.stop()
     print(f"demo-city, budget {args.pages} pages, {sys.platform}, Chromium via Playwright")

@@ -27,7 +27,6 @@ import re
 import resource
 import shutil
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -84,8 +83,13 @@ def start_redis(folder: Path):
 def run_pages(db: Path) -> int:
     if not db.exists():
         return 0
-    with sqlite3.connect(db) as conn:
-        return conn.execute("SELECT count(*) FROM pages").fetchone()[0]
+    sys.path.insert(0, str(ROOT))
+    from egov_audit.store.db import Store
+    store = Store(db)
+    try:
+        return sum(store.page_count(run.id) for run in store.runs())
+    finally:
+        store.close()
 
 
 def before(targets: Path, tmp: Path, concurrency: int, portals: int) -> dict:

@@ -6,7 +6,6 @@ could not decide: they are listed as items to review, never counted as violation
 """
 from __future__ import annotations
 
-import json
 import re
 from collections import defaultdict
 from functools import lru_cache
@@ -64,13 +63,9 @@ def _rules(items) -> list[dict]:
 
 def accessibility(store: Store, run_id: str) -> dict:
     pages = []
-    for url, data in store.conn.execute(
-            "SELECT url, data FROM artifacts WHERE run_id = ? AND kind = 'axe' ORDER BY rowid", (run_id,)):
-        try:
-            scan = json.loads(data)
-        except ValueError:
-            scan = {"error": "the stored scan record is not valid JSON"}
-        pages.append({"url": scan.get("url") or url or "", "error": scan.get("error"),
+    for artifact in store.artifact_records(run_id, "axe"):
+        scan = artifact.data if isinstance(artifact.data, dict) else {"error": "the stored scan record is not valid JSON"}
+        pages.append({"url": scan.get("url") or artifact.url or "", "error": scan.get("error"),
                       "axe_version": scan.get("axe_version", ""), "ms": scan.get("ms"),
                       "passes": scan.get("passes"), "rules": _rules(scan.get("rules")),
                       "to_review": _rules(scan.get("incomplete_rules"))})

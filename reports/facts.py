@@ -13,21 +13,11 @@ from reports.a11y import accessibility
 MAX_ROWS = 200
 
 
-def _rows(store: Store, sql: str, run_id: str) -> list[dict]:
-    cur = store.conn.execute(sql, (run_id,))
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r)) for r in cur.fetchall()]
-
-
 def crawl_facts(store: Store, run_id: str) -> dict:
     return {
-        "error_pages": _rows(store, "SELECT url, status, error_kind, error FROM pages WHERE run_id = ? AND error_kind "
-                                    f"IS NOT NULL ORDER BY error_kind, url LIMIT {MAX_ROWS}", run_id),
-        "robots_skipped": _rows(store, "SELECT url, reason, detail FROM skipped WHERE run_id = ? AND reason = "
-                                       f"'robots.txt' LIMIT {MAX_ROWS}", run_id),
-        "page_list": _rows(store, "SELECT url, title, kind, status, click_depth, rendered, scope FROM pages WHERE "
-                                  "run_id = ? AND error_kind IS NULL ORDER BY scope = 'external', click_depth IS NULL, "
-                                  f"click_depth, url LIMIT {MAX_ROWS}", run_id),
+        "error_pages": [row.as_dict() for row in store.error_pages(run_id, MAX_ROWS)],
+        "robots_skipped": [row.as_dict() for row in store.skipped(run_id, "robots.txt", MAX_ROWS)],
+        "page_list": [row.as_dict() for row in store.fetched_pages(run_id, MAX_ROWS)],
     }
 
 

@@ -57,9 +57,10 @@ def served(tmp_path_factory):
         conn.execute("INSERT INTO evaluations SELECT 'older', run_id, '2000-01-01T00:00:00+00:00', audit_date, "
                      "rules_digest, code_version, edition, json_set(scores, '$.index', 0.01) FROM evaluations WHERE id = ?",
                      (new_eval,))
-        conn.execute("INSERT INTO verdicts SELECT 'older', run_id, rule_id, rule_version, losi_code, osi_code, criterion, "
-                     "automation, CASE WHEN rule_id = ? THEN 'error' ELSE outcome END, confidence, reason, evidence, "
-                     "searched FROM verdicts WHERE evaluation_id = ?", (stale, new_eval))
+        conn.execute("INSERT INTO verdicts (evaluation_id, run_id, rule_id, rule_version, codes, criterion, automation, "
+                     "outcome, confidence, reason, evidence, searched) SELECT 'older', run_id, rule_id, rule_version, "
+                     "codes, criterion, automation, CASE WHEN rule_id = ? THEN 'error' ELSE outcome END, confidence, "
+                     "reason, evidence, searched FROM verdicts WHERE evaluation_id = ?", (stale, new_eval))
     port = _free_port()
     server = subprocess.Popen(cli + ["serve", "--db", str(db), "--port", str(port)])
     base = f"http://127.0.0.1:{port}"

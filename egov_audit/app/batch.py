@@ -93,35 +93,29 @@ def open_batch(store: Store, rows: list[TargetRow], digest: str, targets_file: P
                options: BatchOptions) -> tuple[str, bool]:
     """The batch to work on and whether it existed. ``options.new`` starts another one."""
     batch_id = batch_id_for(digest, options, now_iso() if options.new else "")
-    exists = store.conn.execute("SELECT 1 FROM batches WHERE id = ?", (batch_id,)).fetchone() is not None
-    if not exists:
-        with store.conn:
-            store.conn.execute("INSERT INTO batches (id, targets_file, created, settings) VALUES (?, ?, ?, ?)",
-                               (batch_id, str(targets_file), now_iso(), json.dumps(options.audit_settings())))
-            store.conn.executemany(
-                "INSERT INTO batch_targets (batch_id, position, name, country, url, level, languages, extra_hosts, "
-                "status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending')",
-                [(batch_id, r.position, r.name, r.country, r.url, r.level, " ".join(r.languages),
-                  " ".join(r.extra_hosts)) for r in rows])
+    exists = store.open_batch(batch_id, str(targets_file), options.audit_settings(), [
+        {"position": r.position, "name": r.name, "country": r.country, "url": r.url, "level": r.level,
+         "languages": " ".join(r.languages), "extra_hosts": " ".join(r.extra_hosts)} for r in rows])
     return batch_id, exists
 
 
 def load_states(store: Store, batch_id: str, rows: list[TargetRow]) -> list[TargetState]:
-    stored = {pos: (status, reason, run_id, seconds) for pos, status, reason, run_id, seconds in store.conn.execute(
-        "SELECT position, status, reason, run_id, seconds FROM batch_targets WHERE batch_id = ?", (batch_id,))}
+    stored = store.target_progress(batch_id)
     states = []
     for row in rows:
-        status, reason, run_id, seconds = stored.get(row.position, ("pending", "", None, None))
-        states.append(TargetState(row=row, status=status, reason=reason or "", run_id=run_id, seconds=seconds))
+        progress = stored.get(row.position)
+        if progress is None:
+            states.append(TargetState(row=row, status="pending", reason="", run_id=None, seconds=None))
+        else:
+            states.append(TargetState(row=row, status=progress.status, reason=progress.reason or "",
+                                      run_id=progress.run_id, seconds=progress.seconds))
     return states
 
 
-def _save(store: Store, batch_id: str, state: TargetState, **extra) -> None:
-    with store.conn:
-        store.conn.execute(
-            "UPDATE batch_targets SET status = ?, reason = ?, run_id = ?, seconds = ?"
-            + "".join(f", {k} = ?" for k in extra) + " WHERE batch_id = ? AND position = ?",
-            (state.status, state.reason, state.run_id, state.seconds, *extra.values(), batch_id, state.row.position))
+def _save(store: Store, batch_id: str, state: TargetState, started: str | None = None,
+          finished: str | None = None) -> None:
+    store.save_target(batch_id, state.row.position, state.status, state.reason, state.run_id, state.seconds,
+                      started=started, finished=finished)
 
 
 def audit_command(state: TargetState, options: BatchOptions) -> list[str]:
@@ -141,44 +135,31 @@ def audit_command(state: TargetState, options: BatchOptions) -> list[str]:
     return cmd
 
 
-def _newest_run(store: Store, url: str, since: str | None = None) -> dict | None:
-    row = store.conn.execute("SELECT id, status, pages_crawled FROM runs WHERE start_url = ? "
-                             + ("AND (started >= ? OR finished >= ? OR status = 'running') " if since else "")
-                             + "ORDER BY coalesce(finished, started) DESC LIMIT 1",
-                             (url, since, since) if since else (url,)).fetchone()
-    return dict(zip(("id", "status", "pages"), row)) if row else None
-
-
 def judge_outcome(store: Store, state: TargetState, returncode: int, since: str) -> None:
     """ok, partial or error, with a reason a person can act on."""
-    run = _newest_run(store, state.row.url, since)
-    state.run_id = run["id"] if run else state.run_id
+    run = store.newest_run_of(state.row.url, since)
+    state.run_id = run.id if run else state.run_id
     if returncode != 0 or run is None:
         state.status, state.reason = "error", _last_error_line(state.log) or f"the audit exited with code {returncode}"
         return
-    home = store.conn.execute("SELECT error_kind, error, status FROM pages WHERE run_id = ? AND url = ?",
-                              (run["id"], state.row.url)).fetchone()
-    ok_pages = store.conn.execute("SELECT count(*) FROM pages WHERE run_id = ? AND error_kind IS NULL",
-                                  (run["id"],)).fetchone()[0]
-    if home is not None and home[0] and ok_pages == 0:
-        state.status, state.reason = "error", f"the home page could not be fetched: {home[1] or home[0]}"
+    home = store.page_error(run.id, state.row.url)
+    counts = store.counts(run.id)
+    if home is not None and counts["ok"] == 0:
+        state.status, state.reason = "error", f"the home page could not be fetched: {home.error or home.error_kind}"
         return
-    evaluation = store.conn.execute("SELECT id FROM evaluations WHERE run_id = ? ORDER BY created DESC, rowid DESC "
-                                    "LIMIT 1", (run["id"],)).fetchone()
-    errors = store.conn.execute("SELECT count(*) FROM verdicts WHERE evaluation_id = ? AND outcome = 'error'",
-                                (evaluation[0],)).fetchone()[0] if evaluation else 0
-    failed_pages = store.conn.execute("SELECT count(*) FROM pages WHERE run_id = ? AND error_kind IS NOT NULL",
-                                      (run["id"],)).fetchone()[0]
+    evaluation = store.latest_evaluation(run.id)
+    errors = store.verdict_count(evaluation.id, "error") if evaluation else 0
+    failed_pages = counts["errors"]
     reasons = []
-    if run["status"] != "finished":
-        reasons.append(f"the crawl ended as {run['status']}")
+    if run.status != "finished":
+        reasons.append(f"the crawl ended as {run.status}")
     if evaluation is None:
         reasons.append("the run was not judged")
     if errors:
         reasons.append(f"{errors} indicator(s) could not be checked")
     if failed_pages:
         reasons.append(f"{failed_pages} page(s) failed to load")
-    state.status = "partial" if (run["status"] != "finished" or evaluation is None or errors) else "ok"
+    state.status = "partial" if (run.status != "finished" or evaluation is None or errors) else "ok"
     state.reason = "; ".join(reasons)
 
 
@@ -240,8 +221,7 @@ def run_batch(store: Store, batch_id: str, states: list[TargetState], options: B
     finally:
         signal.signal(signal.SIGTERM, previous)
     if not interrupted and all(s.status in DONE + ("error",) for s in states):
-        with store.conn:
-            store.conn.execute("UPDATE batches SET finished = ? WHERE id = ?", (now_iso(), batch_id))
+        store.finish_batch(batch_id)
     notify(states)
     return BatchResult(batch_id=batch_id, targets=states, seconds=round(time.perf_counter() - started, 1),
                        resumed=False, skipped=skipped, interrupted=interrupted,
@@ -264,10 +244,10 @@ def _start(store: Store, batch_id: str, state: TargetState, options: BatchOption
 
 
 def _poll_pages(store: Store, state: TargetState) -> None:
-    run = _newest_run(store, state.row.url, getattr(state, "since", None))
+    run = store.newest_run_of(state.row.url, getattr(state, "since", None))
     if run:
-        state.run_id = run["id"]
-        state.pages = store.conn.execute("SELECT count(*) FROM pages WHERE run_id = ?", (run["id"],)).fetchone()[0]
+        state.run_id = run.id
+        state.pages = store.page_count(run.id)
 
 
 def _terminate(process: subprocess.Popen) -> None:

@@ -214,7 +214,7 @@ def report(db: Path = DB_OPT, run: Optional[str] = typer.Option(None, "--run", h
 @app.command()
 def evaluate(db: Path = DB_OPT, run: Optional[str] = typer.Option(None, "--run", help="run id (default: the newest)"),
              audit_date: Optional[str] = DATE_OPT,
-             edition: Optional[str] = typer.Option(None, "--edition", help="scored profile (default: losi2024)"),
+             edition: Optional[str] = typer.Option(None, "--edition", help="scored profile of rules/editions.yaml (default: its `default`)"),
              json_out: Optional[Path] = typer.Option(None, "--json", help="also write the result document here"),
              report_out: Optional[Path] = typer.Option(None, "--report", help="also write the HTML report here")):
     """Judge a stored run again with the current rules, offline (no network), and store the verdicts.
@@ -237,11 +237,12 @@ def rules_list(criterion: Optional[str] = typer.Option(None, "--criterion", help
 
     Example: egov-audit rules list --criterion participation-engagement
     """
+    from egov_audit.editions import display_code
     from egov_audit.judge.rules import load_rules
     for r in load_rules():   # a bad rule file: one line and exit 2 (main() answers every RuleError so)
         if criterion and r.criterion != criterion:
             continue
-        code = r.codes.get("losi2024") or (f"osi {r.codes['osi2024']}" if "osi2024" in r.codes else "suppl.")
+        code = display_code(r.codes, fallback="suppl.")
         print(f"{code:<8}\t{r.id:<40}\t{r.automation:<9}\t{r.title}")
 
 
@@ -349,9 +350,9 @@ def runs(db: Path = DB_OPT):
     """
     from egov_audit.store.db import Store
     store = Store(db)
-    for row in store.conn.execute("SELECT id, portal, status, pages_crawled, started, finished FROM runs "
-                                  "ORDER BY started DESC"):
-        print("\t".join("" if v is None else str(v) for v in row))
+    for run in store.runs():
+        print("\t".join("" if v is None else str(v)
+                        for v in (run.id, run.portal, run.status, run.pages_crawled, run.started, run.finished)))
     store.close()
 
 

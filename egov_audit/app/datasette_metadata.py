@@ -3,10 +3,18 @@
 `egov-audit serve` writes this as the `--metadata` JSON. Column meanings follow egov_audit/store/migrations.py;
 the queries read SQLite 3.35+ (window functions, json_extract) and pick, per run, its newest
 evaluation and, per portal, its newest judged run, so a DB with many runs of many portals is ranked right.
+A verdict's codes are one JSON column (code system → code); the queries show each code system of
+rules/editions.yaml as its own column, named as in the CSV exports.
 """
 from __future__ import annotations
 
 from egov_audit.outcomes import Confidence, Outcome
+from egov_audit.editions import code_columns, code_systems, default_edition, primary_code
+
+# json_extract(v.codes, '$.<code system>') AS <column>, for every code system, primary first
+_CODES = {code: f"json_extract(v.codes, '$.{code}')" for code in code_systems()}
+_CODE_COLUMNS = ", ".join(f"{expression} AS {code_columns()[code]}" for code, expression in _CODES.items())
+_BY_PRIMARY_CODE = f"{_CODES[primary_code()]} IS NULL, {_CODES[primary_code()]}"
 
 TABLES = {
     "runs": ("One crawl run of a portal (a run can be interrupted and resumed).", {
@@ -71,13 +79,15 @@ TABLES = {
     "evaluations": ("One offline judging of a run with a set of rules (a run can be judged many times).", {
         "id": "evaluation id", "run_id": "the run judged", "created": "when it was judged",
         "audit_date": "the date recency is judged against", "rules_digest": "sha256 over the rule files used",
-        "code_version": "egov-audit version that judged", "edition": "scoring edition (losi2024 …)",
+        "code_version": "egov-audit version that judged", "edition": f"scoring edition ({default_edition()} …)",
         "scores": "JSON: index, upper_bound, band, provisional, criteria, profiles",
     }),
     "verdicts": ("One rule's verdict in one evaluation, with its evidence.", {
         "evaluation_id": "the evaluation", "run_id": "the run", "rule_id": "rule file id",
-        "rule_version": "rule version used", "losi_code": "LOSI 2024 indicator code (#201–#299)",
-        "osi_code": "OSI e-participation code", "criterion": "LOSI criterion",
+        "rule_version": "rule version used",
+        "codes": "JSON: the rule's code per code system — " + "; ".join(
+            f"{code}: {system['description']}" for code, system in code_systems().items()),
+        "criterion": "LOSI criterion",
         "automation": "automatic | assisted | manual",
         "outcome": " | ".join(o.value for o in Outcome),
         "confidence": " | ".join(c.value for c in reversed(Confidence)), "reason": "why this outcome, in a sentence",
@@ -138,24 +148,24 @@ ORDER BY "index" DESC NULLS LAST, portal""",
         "title": "Indicators missing per portal",
         "description": "Verdicts fail, review or error in each run's newest evaluation (portal: leave empty for all).",
         "sql": f"""WITH {_LATEST_EVALUATION}
-SELECT le.portal, le.run_id, v.losi_code, v.osi_code, v.rule_id, v.criterion, v.outcome, v.confidence, v.reason
+SELECT le.portal, le.run_id, {_CODE_COLUMNS}, v.rule_id, v.criterion, v.outcome, v.confidence, v.reason
 FROM latest_evaluation le JOIN verdicts v ON v.evaluation_id = le.id
 WHERE le.nth = 1 AND v.outcome IN ('fail', 'review', 'error')
   AND (:portal = '' OR le.portal = :portal)
-ORDER BY le.portal, le.run_started DESC, v.losi_code IS NULL, v.losi_code, v.rule_id""",
+ORDER BY le.portal, le.run_started DESC, {_BY_PRIMARY_CODE}, v.rule_id""",
     },
     "regressions": {
         "title": "Regressions",
         "description": "Indicators that passed in a portal's previous judged run and do not pass in its latest.",
         "sql": f"""WITH {_JUDGED_RUNS}
-SELECT cur.portal, v.losi_code, v.osi_code, v.rule_id, pv.outcome AS previous_outcome, v.outcome AS latest_outcome,
+SELECT cur.portal, {_CODE_COLUMNS}, v.rule_id, pv.outcome AS previous_outcome, v.outcome AS latest_outcome,
        prev.run_id AS previous_run, cur.run_id AS latest_run, v.reason
 FROM judged_run cur
 JOIN judged_run prev ON prev.portal = cur.portal AND prev.age = 2
 JOIN verdicts v ON v.evaluation_id = cur.id
 JOIN verdicts pv ON pv.evaluation_id = prev.id AND pv.rule_id = v.rule_id
 WHERE cur.age = 1 AND pv.outcome = 'pass' AND v.outcome != 'pass'
-ORDER BY cur.portal, v.losi_code IS NULL, v.losi_code, v.rule_id""",
+ORDER BY cur.portal, {_BY_PRIMARY_CODE}, v.rule_id""",
     },
     "errors_per_run": {
         "title": "Errors per run",

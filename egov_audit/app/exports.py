@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from egov_audit.app.result import build_result
+from egov_audit.editions import code_columns, code_systems, display_code
 from egov_audit.outcomes import Outcome
 from egov_audit.store.db import Store
 
-LONG_COLUMNS = ("portal", "start_url", "run_id", "audit_date", "edition", "indicator_id", "losi_code", "osi_code",
+# The long table has one column per code system of rules/editions.yaml (its `column`), after indicator_id.
+LONG_COLUMNS = ("portal", "start_url", "run_id", "audit_date", "edition", "indicator_id", *code_columns().values(),
                 "criterion", "automation", "outcome", "decided_by", "machine_outcome", "confidence", "evidence_url",
                 "evidence_excerpt", "reason")
 # run_id makes a filled-in sheet importable (`review import`); decided_by says whose the answer is
@@ -41,21 +43,18 @@ class Target:
 
 def evaluated_runs(store: Store, all_runs: bool = False) -> list[str]:
     """Runs that have been judged: the newest of each portal, or every one (oldest first)."""
-    rows = store.conn.execute(
-        "SELECT r.id, r.portal, r.start_url FROM runs r WHERE EXISTS (SELECT 1 FROM evaluations e WHERE e.run_id = r.id) "
-        "ORDER BY r.started, r.id").fetchall()
+    runs = sorted(store.judged_runs(), key=lambda r: (r.started, r.id))
     if all_runs:
-        return [r[0] for r in rows]
+        return [r.id for r in runs]
     latest: dict[str, str] = {}
-    for run_id, _portal, start_url in rows:
-        latest[start_url] = run_id          # later rows overwrite: the newest run per start URL
+    for run in runs:
+        latest[run.start_url] = run.id      # later runs overwrite: the newest run per start URL
     return list(latest.values())
 
 
 def targets_by_url(store: Store) -> dict[str, Target]:
     """Batch metadata recorded for start URLs (empty when the DB was not made by `batch`)."""
-    rows = store.conn.execute("SELECT url, name, country, level FROM batch_targets ORDER BY rowid").fetchall()
-    return {url: Target(name or "", country or "", level or "") for url, name, country, level in rows}
+    return {t.url: Target(t.name or "", t.country or "", t.level or "") for t in store.batch_targets()}
 
 
 def collect(db_paths: list[Path], run_ids: list[str] | None = None, all_runs: bool = False) -> list[dict]:
@@ -69,7 +68,7 @@ def collect(db_paths: list[Path], run_ids: list[str] | None = None, all_runs: bo
             targets = targets_by_url(store)
             chosen = run_ids or evaluated_runs(store, all_runs)
             for run_id in chosen:
-                if run_ids and not store.conn.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone():
+                if run_ids and not store.has_run(run_id):
                     continue                 # asked for a run that lives in another of the databases
                 document = build_result(store, run_id)
                 target = targets.get(document["start_url"])
@@ -97,7 +96,7 @@ def long_rows(documents: list[dict]) -> list[dict]:
             first = i["evidence"][0] if i["evidence"] else {}
             rows.append({"portal": d["target"]["name"] or d["portal"], "start_url": d["start_url"], "run_id": d["run_id"],
                          "audit_date": _audit_date(d), "edition": d["edition"], "indicator_id": i["id"],
-                         "losi_code": i["codes"].get("losi2024", ""), "osi_code": i["codes"].get("osi2024", ""),
+                         **{column: i["codes"].get(code, "") for code, column in code_columns().items()},
                          "criterion": i["criterion"], "automation": i["automation"], "outcome": i["outcome"],
                          "decided_by": i.get("decided_by", "machine"),
                          "machine_outcome": i.get("machine_outcome", i["outcome"]),
@@ -107,14 +106,16 @@ def long_rows(documents: list[dict]) -> list[dict]:
 
 
 def _code(i: dict) -> str:
-    return i["codes"].get("losi2024") or ("OSI " + i["codes"]["osi2024"] if "osi2024" in i["codes"] else i["id"])
+    return display_code(i["codes"], fallback=i["id"])
 
 
 def _code_order(i: dict) -> tuple:
-    """LOSI codes in number order (#201, #202 … #225a, #225b), then OSI codes, then unscored rules."""
+    """Primary (LOSI) codes in number order (#201, #202 … #225a, #225b), unscored rules, then the other code
+    systems' codes in editions.yaml's order."""
     code = _code(i)
     number = re.search(r"\d+", code)
-    return (code.startswith("OSI"), number is None, int(number.group()) if number else 0, code, i["id"])
+    system = next((rank for rank, name in enumerate(code_systems()) if i["codes"].get(name)), 0)
+    return (system, number is None, int(number.group()) if number else 0, code, i["id"])
 
 
 def matrix_columns(documents: list[dict]) -> list[tuple[str, str]]:

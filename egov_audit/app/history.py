@@ -6,12 +6,14 @@ the rule versions) so a drop caused by a smaller crawl or a stricter rule is not
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from urllib.parse import urlsplit
 
-from egov_audit.judge.evaluation import latest_evaluation
+from egov_audit.editions import display_code
 from egov_audit.outcomes import Outcome
 from egov_audit.store.db import Store
+from egov_audit.store.evaluations import StoredVerdict
+from egov_audit.store.runs import Run
 
 PAGE_CHANGE_WARNING = 0.25        # a crawl 25 % larger or smaller is worth a warning
 
@@ -66,16 +68,9 @@ class HistoryError(LookupError):
     pass
 
 
-def judged_runs(store: Store, portal: str | None = None) -> list[dict]:
+def judged_runs(store: Store, portal: str | None = None) -> list[Run]:
     """Runs with at least one evaluation, oldest first; ``portal`` matches the host or the start URL."""
-    sql = ("SELECT id, portal, start_url, started, status, pages_crawled, code_version FROM runs r "
-           "WHERE EXISTS (SELECT 1 FROM evaluations e WHERE e.run_id = r.id)")
-    params: tuple = ()
-    if portal:
-        sql += " AND (portal = ? OR start_url = ?)"
-        params = (portal, portal)
-    names = ("id", "portal", "start_url", "started", "status", "pages_crawled", "code_version")
-    return [dict(zip(names, row)) for row in store.conn.execute(sql + " ORDER BY started, rowid", params)]
+    return store.judged_runs(portal)
 
 
 def pick_runs(store: Store, portal: str | None, before: str | None = None, after: str | None = None) -> tuple[str, str]:
@@ -84,112 +79,100 @@ def pick_runs(store: Store, portal: str | None, before: str | None = None, after
         return before, after
     if after:
         run = store.run(after)
-        runs = [r for r in judged_runs(store, run["start_url"]) if r["started"] < run["started"]]
+        runs = [r for r in judged_runs(store, run.start_url) if r.started < run.started]
         if not runs:
-            raise HistoryError(f"no judged run of {run['start_url']} before {after}")
-        return runs[-1]["id"], after
+            raise HistoryError(f"no judged run of {run.start_url} before {after}")
+        return runs[-1].id, after
     runs = judged_runs(store, portal)
-    starts = sorted({r["start_url"] for r in runs})
+    starts = sorted({r.start_url for r in runs})
     if len(starts) > 1:
         raise HistoryError(f"this database holds several portals; name one with --portal ({', '.join(starts)})")
     if len(runs) < 2:
         raise HistoryError(f"need two judged runs of {portal or 'the portal'} to compare; found {len(runs)}")
-    return runs[-2]["id"], runs[-1]["id"]
+    return runs[-2].id, runs[-1].id
 
 
-def _started(store: Store, run_id: str) -> str:
-    row = store.conn.execute("SELECT started FROM runs WHERE id = ?", (run_id,)).fetchone()
-    if row is None:
-        raise HistoryError(f"no run {run_id}")
-    return row[0]
-
-
-def _final_host(store: Store, run: dict) -> str | None:
-    row = store.conn.execute("SELECT coalesce(final_url, url) FROM pages WHERE run_id = ? AND url = ?",
-                             (run["id"], run["start_url"])).fetchone()
-    return urlsplit(row[0]).hostname if row and row[0] else None
-
-
-def _code(v: dict) -> str:
-    return v.get("losi_code") or (f"OSI {v['osi_code']}" if v.get("osi_code") else "")
+def _final_host(store: Store, run: Run) -> str | None:
+    url = store.final_url(run.id, run.start_url)
+    return urlsplit(url).hostname if url else None
 
 
 def diff_runs(store: Store, before_id: str, after_id: str) -> RunDiff:
     before_run, after_run = store.run(before_id), store.run(after_id)
-    eval_before, verdicts_before = latest_evaluation(store, before_id)
-    eval_after, verdicts_after = latest_evaluation(store, after_id)
+    eval_before, eval_after = store.latest_evaluation(before_id), store.latest_evaluation(after_id)
     if eval_before is None or eval_after is None:
         missing = before_id if eval_before is None else after_id
         raise HistoryError(f"run {missing} has not been judged (run `egov-audit evaluate --run {missing}`)")
     from egov_audit.judge.rules import rule_titles
     titles = rule_titles()
-    verdicts_before, scores_before = _with_final_answers(store, before_id, verdicts_before)
-    verdicts_after, scores_after = _with_final_answers(store, after_id, verdicts_after)
-    result = RunDiff(portal=after_run["portal"], before_run=before_id, after_run=after_id,
+    verdicts_before, decided_before, scores_before = _with_final_answers(store, before_id, eval_before.id)
+    verdicts_after, decided_after, scores_after = _with_final_answers(store, after_id, eval_after.id)
+    result = RunDiff(portal=after_run.portal, before_run=before_id, after_run=after_id,
                      score_before=scores_before.get("index"), score_after=scores_after.get("index"),
                      band_before=scores_before.get("band"), band_after=scores_after.get("band"))
-    old = {v["rule_id"]: v for v in verdicts_before}
-    new = {v["rule_id"]: v for v in verdicts_after}
+    old = {v.rule_id: v for v in verdicts_before}
+    new = {v.rule_id: v for v in verdicts_after}
     for rule_id in sorted(set(old) | set(new)):
         a, b = old.get(rule_id), new.get(rule_id)
         ref = b or a
-        change = Change(rule_id=rule_id, code=_code(ref), title=titles.get(rule_id, rule_id),
-                        before=a and a["outcome"], after=b and b["outcome"],
-                        confidence_before=a and a["confidence"], confidence_after=b and b["confidence"],
-                        reason=(b or {}).get("reason") or "",
-                        decided_by_before=(a or {}).get("decided_by", "machine"),
-                        decided_by_after=(b or {}).get("decided_by", "machine"))
+        change = Change(rule_id=rule_id, code=display_code(ref.codes), title=titles.get(rule_id, rule_id),
+                        before=a and a.outcome, after=b and b.outcome,
+                        confidence_before=a and a.confidence, confidence_after=b and b.confidence,
+                        reason=(b and b.reason) or "",
+                        decided_by_before="assessors" if a and rule_id in decided_before else "machine",
+                        decided_by_after="assessors" if b and rule_id in decided_after else "machine")
         if a is None or b is None:
             result.changed.append(change)
-        elif a["outcome"] != Outcome.PASS and b["outcome"] == Outcome.PASS:
+        elif a.outcome != Outcome.PASS and b.outcome == Outcome.PASS:
             result.gained.append(change)
-        elif a["outcome"] == Outcome.PASS and b["outcome"] in (Outcome.FAIL, Outcome.REVIEW):
+        elif a.outcome == Outcome.PASS and b.outcome in (Outcome.FAIL, Outcome.REVIEW):
             result.lost.append(change)
-        elif a["outcome"] == Outcome.PASS and b["outcome"] == Outcome.ERROR:
+        elif a.outcome == Outcome.PASS and b.outcome == Outcome.ERROR:
             result.unchecked.append(change)
-        elif a["outcome"] != b["outcome"] or a["confidence"] != b["confidence"]:
+        elif a.outcome != b.outcome or a.confidence != b.confidence:
             result.changed.append(change)
     result.warnings = _warnings(store, before_run, after_run, eval_before, eval_after, old, new)
     return result
 
 
-def _with_final_answers(store: Store, run_id: str, verdicts: list[dict]) -> tuple[list[dict], dict]:
-    """The run's verdicts with the assessors' final answers in place of the outcomes they decided, and the
-    scores of its result document (which counts those answers)."""
+def _with_final_answers(store: Store, run_id: str,
+                        evaluation_id: str) -> tuple[list[StoredVerdict], set[str], dict]:
+    """The run's verdicts with the assessors' final answers in place of the outcomes they decided, the ids
+    of the rules they decided, and the scores of its result document (which counts those answers)."""
     from egov_audit.app.result import build_result
     document = build_result(store, run_id, report_facts=False)
     decided = {i["id"]: i for i in document["indicators"] if i.get("decided_by") == "assessors"}
-    verdicts = [dict(v, outcome=decided[v["rule_id"]]["outcome"], decided_by="assessors")
-                if v["rule_id"] in decided else v for v in verdicts]
-    return verdicts, document["scores"]
+    verdicts = [replace(v, outcome=decided[v.rule_id]["outcome"]) if v.rule_id in decided else v
+                for v in store.verdicts(evaluation_id)]
+    return verdicts, set(decided), document["scores"]
 
 
 def _warnings(store, before_run, after_run, eval_before, eval_after, old, new) -> list[str]:
     warnings = []
-    if before_run["start_url"] != after_run["start_url"]:
-        warnings.append(f"the portal address changed: {before_run['start_url']} → {after_run['start_url']}")
+    if before_run.start_url != after_run.start_url:
+        warnings.append(f"the portal address changed: {before_run.start_url} → {after_run.start_url}")
     hosts = (_final_host(store, before_run), _final_host(store, after_run))
     if hosts[0] != hosts[1]:
         warnings.append(f"the home page now lands on another host: {hosts[0]} → {hosts[1]}")
-    pages = (before_run["pages_crawled"] or 0, after_run["pages_crawled"] or 0)
+    pages = (before_run.pages_crawled or 0, after_run.pages_crawled or 0)
     if max(pages) and abs(pages[1] - pages[0]) / max(pages) >= PAGE_CHANGE_WARNING:
         warnings.append(f"the crawl size changed from {pages[0]} to {pages[1]} pages: "
                         "indicators may have been missed or found because of it")
-    if after_run["status"] != "finished":
-        warnings.append(f"the newer crawl did not finish (status {after_run['status']})")
-    bumped = sorted(r for r in set(old) & set(new) if old[r]["rule_version"] != new[r]["rule_version"])
+    if after_run.status != "finished":
+        warnings.append(f"the newer crawl did not finish (status {after_run.status})")
+    bumped = sorted(r for r in set(old) & set(new) if old[r].rule_version != new[r].rule_version)
     if bumped:
         warnings.append("rule versions changed for " + ", ".join(
-            f"{r} (v{old[r]['rule_version']} → v{new[r]['rule_version']})" for r in bumped))
+            f"{r} (v{old[r].rule_version} → v{new[r].rule_version})" for r in bumped))
     added, removed = sorted(set(new) - set(old)), sorted(set(old) - set(new))
     if added or removed:
         warnings.append("the rule set changed: " + "; ".join(
             part for part in (f"added {', '.join(added)}" if added else "",
                               f"removed {', '.join(removed)}" if removed else "") if part))
-    elif eval_before["rules_digest"] != eval_after["rules_digest"] and not bumped:
+    elif eval_before.rules_digest != eval_after.rules_digest and not bumped:
         warnings.append("the rule files changed between the two evaluations (same versions, different content)")
-    if eval_before["edition"] != eval_after["edition"]:
-        warnings.append(f"scored under different editions: {eval_before['edition']} → {eval_after['edition']}")
+    if eval_before.edition != eval_after.edition:
+        warnings.append(f"scored under different editions: {eval_before.edition} → {eval_after.edition}")
     return warnings
 
 

@@ -31,15 +31,14 @@ def portal_summary(store: Store, state, thresholds: Thresholds) -> dict:
     if state.status not in ("ok", "partial") or not state.run_id:
         return item
     runs = judged_runs(store, state.row.url)
-    ids = [r["id"] for r in runs]
+    ids = [r.id for r in runs]
     if state.run_id not in ids:
         return item
     previous = ids[:ids.index(state.run_id)]
     if not previous:
         item["warnings"].append("first judged run of this portal: nothing to compare with yet")
-        row = store.conn.execute("SELECT scores FROM evaluations WHERE run_id = ? ORDER BY created DESC, rowid DESC "
-                                 "LIMIT 1", (state.run_id,)).fetchone()
-        item["index"] = json.loads(row[0]).get("index") if row else None
+        evaluation = store.latest_evaluation(state.run_id)
+        item["index"] = evaluation.scores.get("index") if evaluation else None
         return item
     try:
         d = diff_runs(store, previous[-1], state.run_id)

@@ -5,14 +5,13 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
+from egov_audit.editions import default_edition
 from egov_audit.paths import SCHEMAS_DIR
-from egov_audit.judge.evaluation import latest_evaluation
 from egov_audit.store.db import Store
 
 # 1.1: the assessors' answers (assessment, decided_by, machine_outcome), and everything the report shows
 # (definitions, advice, crawl page lists, accessibility scans), so the report renders from the document alone
 SCHEMA_VERSION = "1.1"
-DEFAULT_EDITION = "losi2024"
 EVIDENCE_KEYS = ("url", "excerpt", "selector", "click_depth", "snapshot", "screenshot", "confidence", "field", "link",
                  "warc_record_id")
 
@@ -26,39 +25,34 @@ def build_result(store: Store, run_id: str | None = None, report_facts: bool = T
     """The result document of a run (its newest evaluation, with the assessors' final answers); report_facts=False
     leaves out what only the report shows (page lists, axe scans, definitions, advice) where only scores matter."""
     run = store.run(run_id)
-    run_id = run["id"]
+    run_id = run.id
     counts = store.counts(run_id)
-    hosts = [{"host": h, "scope": s, "pages": n} for h, s, n in store.conn.execute(
-        "SELECT host, scope, count(*) FROM pages WHERE run_id = ? AND host IS NOT NULL "
-        "GROUP BY host, scope ORDER BY count(*) DESC", (run_id,))]
-    shot = store.conn.execute(
-        "SELECT s.path FROM pages p JOIN snapshots s ON s.hash = p.screenshot_hash "
-        "WHERE p.run_id = ? AND p.url = ?", (run_id, run["start_url"])).fetchone()
+    hosts = [h.as_dict() for h in store.host_counts(run_id)]
     document = {
         "schema_version": SCHEMA_VERSION,
-        "portal": run["portal"], "start_url": run["start_url"], "run_id": run_id,
-        "started": run["started"], "finished": run["finished"], "status": run["status"],
-        "edition": DEFAULT_EDITION, "code_version": run["code_version"],
+        "portal": run.portal, "start_url": run.start_url, "run_id": run_id,
+        "started": run.started, "finished": run.finished, "status": run.status,
+        "edition": default_edition(), "code_version": run.code_version,
         "pages_crawled": counts["pages"],
-        "crawl": {**counts, **store.problems(run_id), "hosts": hosts, "home_screenshot": shot[0] if shot else None,
-                  "settings": json.loads(run["settings"])},
+        "crawl": {**counts, **store.problems(run_id), "hosts": hosts,
+                  "home_screenshot": store.screenshot_of(run_id, run.start_url), "settings": run.options},
         "indicators": [],
         "scores": {"index": None, "band": None, "provisional": True, "criteria": {}},
     }
-    evaluation, verdicts = latest_evaluation(store, run_id)
+    evaluation = store.latest_evaluation(run_id)
     if evaluation is not None:
-        document["edition"] = evaluation["edition"]
+        document["edition"] = evaluation.edition
         document["evaluation"] = {k: evaluation[k] for k in ("id", "created", "audit_date", "rules_digest")}
-        document["scores"] = evaluation["scores"]
+        document["scores"] = evaluation.scores
         from egov_audit.judge.rules import rule_titles
         titles = rule_titles()
         document["indicators"] = [{
-            "id": v["rule_id"], "title": titles.get(v["rule_id"], v["rule_id"]), "rule_version": v["rule_version"],
-            "codes": {k: c for k, c in (("losi2024", v["losi_code"]), ("osi2024", v["osi_code"])) if c},
-            "criterion": v["criterion"], "automation": v["automation"], "outcome": v["outcome"],
-            "confidence": v["confidence"], "reason": v["reason"] or "",
-            "evidence": [{k: e.get(k) for k in EVIDENCE_KEYS if k in e} for e in v["evidence"]],
-            "searched": v["searched"]} for v in verdicts]
+            "id": v.rule_id, "title": titles.get(v.rule_id, v.rule_id), "rule_version": v.rule_version,
+            "codes": {k: c for k, c in v.codes.items() if c},
+            "criterion": v.criterion, "automation": v.automation, "outcome": v.outcome,
+            "confidence": v.confidence, "reason": v.reason or "",
+            "evidence": [{k: e.get(k) for k in EVIDENCE_KEYS if k in e} for e in v.evidence],
+            "searched": v.searched} for v in store.verdicts(evaluation.id)]
         add_people(store, document)
     if report_facts:
         add_report_facts(store, document)

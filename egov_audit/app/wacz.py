@@ -51,21 +51,16 @@ def intact_length(path: Path) -> tuple[int, int]:
     return good, count
 
 
-def _page_list(store: Store, run: dict) -> list[dict]:
+def _page_list(store: Store, run) -> list[dict]:
     """Pages worth starting a replay from: the home page, then fetched HTML pages in crawl order."""
-    rows = store.conn.execute(
-        "SELECT url, final_url, title, scope, click_depth FROM pages WHERE run_id = ? AND kind = 'html' "
-        "AND error_kind IS NULL AND status < 400 AND (warc_record_id IS NOT NULL OR warc_rendered_id IS NOT NULL) "
-        "AND COALESCE(discovered_via, '') != 'search-probe' ORDER BY url != ?, id",
-        (run["id"], run["start_url"])).fetchall()
     pages, seen = [], set()
-    for url, final_url, title, scope, click_depth in rows:
-        target = final_url or url
+    for row in store.replay_pages(run.id, run.start_url):
+        target = row.final_url or row.url
         if target in seen:
             continue
         seen.add(target)
-        page = {"url": target, "title": title or target}
-        if url == run["start_url"]:
+        page = {"url": target, "title": row.title or target}
+        if row.url == run.start_url:
             page["seed"] = True
         pages.append(page)
     return pages

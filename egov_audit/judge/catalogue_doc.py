@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from egov_audit.editions import first_code, primary_code
 from egov_audit.paths import REPO_ROOT
 from egov_audit.judge.rules import Rule, load_rules
 
@@ -17,7 +18,7 @@ def _cell(text: str) -> str:
 
 def render(rules: list[Rule]) -> str:
     counts = Counter(r.automation for r in rules)
-    losi = [r for r in rules if "losi2024" in r.codes]
+    losi = [r for r in rules if primary_code() in r.codes]
     extra = [r for r in rules if not r.codes]   # supplementary: reported, never scored
     lines = [
         "# Indicator catalogue",
@@ -33,7 +34,7 @@ def render(rules: list[Rule]) -> str:
     ]
     for criterion in CRITERIA_ORDER:
         chosen = sorted((r for r in rules if r.criterion == criterion),
-                        key=lambda r: (r.codes.get("losi2024") or r.codes.get("osi2024") or "", r.id))
+                        key=lambda r: (first_code(r.codes), r.id))
         if not chosen:
             continue
         lines += [f"## {criterion}", "", "| code | id | indicator | automation | decided by |", "|---|---|---|---|---|"]

@@ -12,6 +12,7 @@ import yaml
 
 from checks.base import Options, did_you_mean
 from egov_audit.outcomes import CONFIDENCE_RANK, Confidence  # noqa: F401  (CONFIDENCE_RANK: for callers)
+from egov_audit.editions import code_systems
 from egov_audit.paths import RULES_DIR, SCHEMAS_DIR
 
 YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)   # libyaml when present: 10x faster on 116 files
@@ -66,7 +67,12 @@ class Rule:
 
 @lru_cache(maxsize=1)
 def rule_schema() -> dict:
-    return json.loads((SCHEMAS_DIR / "rule.schema.json").read_text(encoding="utf-8"))
+    schema = json.loads((SCHEMAS_DIR / "rule.schema.json").read_text(encoding="utf-8"))
+    # the code systems a rule may carry are data (rules/editions.yaml), not part of the schema file
+    codes = schema["properties"]["codes"]
+    codes["propertyNames"] = {"enum": list(code_systems())}
+    codes["description"] += f" (code systems: {', '.join(code_systems())})"
+    return schema
 
 
 def checked_validator(schema: dict):

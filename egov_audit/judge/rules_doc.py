@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from checks import CHECKS
 from checks.base import TYPES
+from egov_audit.editions import primary_code
 from egov_audit.judge.rules import rule_schema
 from egov_audit.paths import REPO_ROOT
 
@@ -15,7 +16,7 @@ EXAMPLE = """\
 id: participatory-budgeting
 version: 1
 title: Residents can take part in budget decisions online
-codes: {losi2024: "#275"}
+codes: {PRIMARY_CODE: "#275"}
 criterion: participation-engagement
 definition: >-
   Residents have been able, in the last five years or in an announced upcoming round, to propose or choose
@@ -45,7 +46,7 @@ none:
 recommendation: >-
   Run the participatory budget online: publish its rules and calendar, take proposals and votes through a
   web form or a participation platform, and publish the results and the projects funded.
-"""
+""".replace("PRIMARY_CODE", primary_code())   # the code system is data (rules/editions.yaml)
 
 INTRO = """\
 # Rules and checks
@@ -62,7 +63,7 @@ offline, and writes one verdict per rule. Changing a rule never needs a re-crawl
 
 EVALUATION = """\
 `manual` rules carry `manual_reason` and no checks; they appear as `manual` in results, never guessed.
-A rule that is scored under OSI only (no `losi2024` code) has criterion `e-participation`.
+A rule that is scored under OSI only (no `PRIMARY_CODE` code) has criterion `e-participation`.
 
 Evaluation of one rule:
 1. Candidate pages: stored pages of the run with a scope in `scope` and a kind in `kinds`, no fetch error.
@@ -104,7 +105,7 @@ heading or link), `low` (a phrase in body text alone). A single phrase never giv
 - `rules/_data/hosts.yaml`: named host lists (social networks, app stores, anti-corruption platforms, …).
 - `rules/_criteria.yaml`: per criterion, the UN page linked beside the advice and the default advice.
 - `rules/editions.yaml`: scored profiles (LOSI 2024: the 95 LOSI rules; OSI E-Participation), bands.
-"""
+""".replace("PRIMARY_CODE", primary_code())
 
 
 def _cell(text) -> str:

@@ -5,17 +5,8 @@ index (only passes count) and the upper bound (as if every open item were met).
 """
 from __future__ import annotations
 
-from functools import lru_cache
-
-import yaml
-
+from egov_audit.editions import editions
 from egov_audit.outcomes import OPEN, Outcome
-from egov_audit.paths import RULES_DIR
-
-
-@lru_cache(maxsize=1)
-def editions() -> dict:
-    return yaml.safe_load((RULES_DIR / "editions.yaml").read_text(encoding="utf-8"))
 
 
 def band(index: float | None) -> str | None:

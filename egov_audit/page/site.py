@@ -1,7 +1,6 @@
 """A stored run, loaded for judging: its pages (parsed lazily from snapshots), artifacts and hosts."""
 from __future__ import annotations
 
-import json
 from functools import cached_property
 
 from egov_audit.page.model import Page
@@ -14,13 +13,9 @@ class Site:
     def __init__(self, store: Store, run_id: str):
         self.store = store
         self.run = store.run(run_id)
-        self.run_id = self.run["id"]
-        conn = store.conn
-        columns = [c[1] for c in conn.execute("PRAGMA table_info(pages)")]
-        rows = [dict(zip(columns, r)) for r in conn.execute("SELECT * FROM pages WHERE run_id = ?", (self.run_id,))]
-        self.snapshot_paths = dict(conn.execute(
-            "SELECT s.hash, s.path FROM snapshots s JOIN pages p ON s.hash IN (p.raw_hash, p.rendered_hash, p.text_hash, "
-            "p.screenshot_hash) WHERE p.run_id = ?", (self.run_id,)).fetchall())
+        self.run_id = self.run.id
+        rows = store.page_rows(self.run_id)
+        self.snapshot_paths = store.snapshot_paths(self.run_id)
         hosts: dict[str, str] = {}
         for row in rows:
             if row.get("host") and row.get("scope") in ("portal", "satellite"):
@@ -29,11 +24,10 @@ class Site:
         self.host_scopes = hosts
         self.rows = rows
         self.artifacts: dict[str, list[dict]] = {}
-        for kind, url, data in conn.execute("SELECT kind, url, data FROM artifacts WHERE run_id = ? ORDER BY rowid",
-                                            (self.run_id,)):
-            item = json.loads(data)
-            item.setdefault("url", url)
-            self.artifacts.setdefault(kind, []).append(item)
+        for artifact in store.artifact_records(self.run_id):
+            item = artifact.data if isinstance(artifact.data, dict) else {"error": "the stored record is not valid JSON"}
+            item.setdefault("url", artifact.url)
+            self.artifacts.setdefault(artifact.kind, []).append(item)
         self._pages: dict[str, Page] = {}
 
     @cached_property

@@ -1,289 +1,36 @@
 """The audit database: one SQLite file (plus its snapshot folder) a researcher can open in Datasette.
 
-Writes on the crawl's hot path use plain prepared SQL; reads and schema use
-sqlite-utils. A page's snapshot files are written before its rows, and its rows
-in one transaction, so a killed crawl leaves whole pages or none.
+`Store` is the one door to it. It opens the connection, brings the schema up to date and keeps the
+snapshots; the statements themselves live with their tables, one module per table family, mixed in
+here: runs.py, pages.py (pages, links, skipped, snapshots), artifacts.py, evaluations.py (evaluations,
+verdicts), batches.py (batches, batch_targets). Nothing outside this package writes SQL.
 """
 from __future__ import annotations
 
-import json
-import subprocess
-import uuid
-from collections import deque
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
+import sqlite3
 from pathlib import Path
 
-import sqlite_utils
-
-from egov_audit import __version__
+from egov_audit.paths import snapshot_dir_for
+from egov_audit.store.artifacts import ArtifactsTable
+from egov_audit.store.batches import BatchesTable
+from egov_audit.store.evaluations import EvaluationsTable
 from egov_audit.store.migrations import migrate
-from egov_audit.paths import REPO_ROOT, snapshot_dir_for
+from egov_audit.store.pages import PagesTable, ResumeState   # noqa: F401 — the spider imports ResumeState from here
+from egov_audit.store.runs import RunsTable
 from egov_audit.store.snapshots import SnapshotStore
-
-PAGE_COLUMNS = (
-    "url", "final_url", "host", "scope", "discovered_via", "status", "content_type", "kind", "size",
-    "depth", "rendered", "needs_render", "title", "lang", "text_length", "raw_hash", "rendered_hash",
-    "screenshot_hash", "text_hash", "fetched_at", "error_kind", "error", "headers",
-    "warc_file", "warc_record_id", "warc_rendered_id",
-)
-# Settings that define *what* is audited: a run is resumed only when they match.
-RESUME_KEYS = ("start_url", "allow_hosts", "max_pages", "max_depth", "satellite_pages", "render")
+from egov_audit.store.util import now_iso                    # noqa: F401 — batch and monitor import it from here
 
 
-def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-def code_version() -> str:
-    try:
-        sha = subprocess.run(["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"],
-                             capture_output=True, text=True, timeout=5).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        sha = ""
-    return f"{__version__}+{sha}" if sha else __version__
-
-
-@dataclass
-class ResumeState:
-    """What an interrupted run already holds, so the spider neither refetches nor duplicates."""
-    fetched: dict[str, int] = field(default_factory=dict)          # url → discovery depth
-    scopes: dict[str, str] = field(default_factory=dict)           # url → scope kind
-    pending_links: list[tuple] = field(default_factory=list)       # (from_url, to_url, anchor, position, from_depth, from_scope)
-    unrendered: list[tuple[str, int]] = field(default_factory=list)
-    skipped: set[str] = field(default_factory=set)
-
-
-class Store:
+class Store(RunsTable, PagesTable, ArtifactsTable, EvaluationsTable, BatchesTable):
     def __init__(self, db_path: str | Path):
         self.path = Path(db_path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite_utils.Database(self.path)
-        self.conn = self.db.conn
+        self.conn = sqlite3.connect(self.path)
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")   # WAL + NORMAL: durable at checkpoints, fast per page
         self.conn.execute("PRAGMA busy_timeout=10000")
         migrate(self.conn)
         self.snapshots = SnapshotStore(snapshot_dir_for(self.path))
-        self._insert_page = (f"INSERT OR IGNORE INTO pages (run_id, {', '.join(PAGE_COLUMNS)}) "
-                             f"VALUES (?, {', '.join('?' for _ in PAGE_COLUMNS)})")
 
     def close(self) -> None:
         self.conn.close()
-
-    # ---- runs ---------------------------------------------------------------
-    def new_run(self, portal: str, start_url: str, settings: dict) -> str:
-        run_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
-        self.db["runs"].insert({
-            "id": run_id, "portal": portal, "start_url": start_url, "started": now_iso(),
-            "status": "running", "settings": json.dumps(settings, sort_keys=True),
-            "code_version": code_version(), "pages_crawled": 0,
-        })
-        return run_id
-
-    def find_resumable(self, settings: dict) -> str | None:
-        """The newest unfinished run made with the same audit-defining settings."""
-        wanted = {k: settings.get(k) for k in RESUME_KEYS}
-        rows = self.conn.execute(
-            "SELECT id, settings FROM runs WHERE status IN ('running', 'interrupted') "
-            "AND start_url = ? ORDER BY started DESC", (settings["start_url"],)).fetchall()
-        for run_id, raw in rows:
-            stored = json.loads(raw)
-            if {k: stored.get(k) for k in RESUME_KEYS} == wanted:
-                return run_id
-        return None
-
-    def mark_run(self, run_id: str, status: str) -> None:
-        count = self.conn.execute("SELECT count(*) FROM pages WHERE run_id = ?", (run_id,)).fetchone()[0]
-        finished = now_iso() if status in ("finished", "failed", "interrupted") else None
-        with self.conn:
-            self.conn.execute("UPDATE runs SET status = ?, finished = ?, pages_crawled = ? WHERE id = ?",
-                              (status, finished, count, run_id))
-
-    def run(self, run_id: str | None = None) -> dict:
-        if run_id is None:
-            row = self.conn.execute("SELECT id FROM runs ORDER BY started DESC LIMIT 1").fetchone()
-            if row is None:
-                raise LookupError(f"{self.path} holds no runs")
-            run_id = row[0]
-        return self.db["runs"].get(run_id)
-
-    # ---- pages --------------------------------------------------------------
-    def _snapshot(self, data: bytes | None, kind: str, compressed: bool = True) -> str | None:
-        if not data:
-            return None
-        digest, rel, stored = self.snapshots.put(data, compressed)
-        self.conn.execute("INSERT OR IGNORE INTO snapshots (hash, kind, path, size, stored_size) VALUES (?, ?, ?, ?, ?)",
-                          (digest, kind, rel, len(data), stored))
-        return digest
-
-    def save_page(self, run_id: str, page: dict) -> None:
-        """Store one fetched (or failed) page with its snapshots and links, as one transaction."""
-        with self.conn:
-            row = dict(page)
-            row["raw_hash"] = self._snapshot(page.get("raw_body"), "raw")
-            row["rendered_hash"] = self._snapshot(page.get("rendered_body"), "rendered")
-            row["screenshot_hash"] = self._snapshot(page.get("screenshot"), "screenshot", compressed=False)
-            row["text_hash"] = self._snapshot(page.get("text_body"), "text")
-            exists = self.conn.execute("SELECT 1 FROM pages WHERE run_id = ? AND url = ?",
-                                       (run_id, page["url"])).fetchone()
-            if exists and page.get("rendered"):
-                self._merge_render(run_id, row)
-            else:
-                self.conn.execute(self._insert_page, (run_id, *(row.get(c) for c in PAGE_COLUMNS)))
-            links = page.get("links") or ()
-            if links:
-                self.conn.executemany(
-                    "INSERT OR IGNORE INTO links (run_id, from_url, to_url, anchor, position, target_scope, rel) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [(run_id, page["url"], l["url"], l["anchor"], l["position"], l["scope"], l.get("rel", ""))
-                     for l in links])
-
-    def _merge_render(self, run_id: str, row: dict) -> None:
-        """A rendered DOM completes the raw fetch of the same URL; the text of the render wins."""
-        self.conn.execute(
-            "UPDATE pages SET rendered = 1, needs_render = 0, rendered_hash = ?, "
-            "screenshot_hash = COALESCE(?, screenshot_hash), title = COALESCE(NULLIF(?, ''), title), "
-            "lang = COALESCE(NULLIF(?, ''), lang), text_length = MAX(COALESCE(text_length, 0), COALESCE(?, 0)), "
-            "error_kind = CASE WHEN ? IS NOT NULL THEN ? ELSE error_kind END, "
-            "error = CASE WHEN ? IS NOT NULL THEN ? ELSE error END, "
-            "warc_rendered_id = COALESCE(?, warc_rendered_id), warc_file = COALESCE(warc_file, ?) "
-            "WHERE run_id = ? AND url = ?",
-            (row["rendered_hash"], row["screenshot_hash"], row.get("title"), row.get("lang"), row.get("text_length"),
-             row.get("error_kind"), row.get("error_kind"), row.get("error"), row.get("error"),
-             row.get("warc_rendered_id"), row.get("warc_file"), run_id, row["url"]))
-
-    def save_skip(self, run_id: str, url: str, reason: str, detail: str = "") -> None:
-        with self.conn:
-            self.conn.execute("INSERT OR IGNORE INTO skipped (run_id, url, reason, detail) VALUES (?, ?, ?, ?)",
-                              (run_id, url, reason, detail))
-
-    def save_artifact(self, run_id: str, kind: str, url: str | None, data: dict) -> None:
-        """A crawl-time gatherer's raw result (search probe, API probe …), judged later by checks."""
-        with self.conn:
-            self.conn.execute("INSERT INTO artifacts (run_id, kind, url, data, created) VALUES (?, ?, ?, ?, ?)",
-                              (run_id, kind, url, json.dumps(data, ensure_ascii=False), now_iso()))
-
-    def save_snapshot(self, data: bytes | None, kind: str, compressed: bool = True) -> str | None:
-        """Store bytes a post-crawl gatherer produced (an engine's screenshot); returns the content hash."""
-        with self.conn:
-            return self._snapshot(data, kind, compressed)
-
-    def snapshot_bytes(self, digest: str | None) -> bytes | None:
-        """The stored bytes of a snapshot hash, or None when there is none (or it cannot be read)."""
-        row = self.conn.execute("SELECT path FROM snapshots WHERE hash = ?", (digest,)).fetchone() if digest else None
-        if row is None:
-            return None
-        try:
-            return self.snapshots.get(row[0])
-        except OSError:
-            return None
-
-    def page_row(self, run_id: str, url: str) -> dict | None:
-        columns = [c[1] for c in self.conn.execute("PRAGMA table_info(pages)")]
-        row = self.conn.execute("SELECT * FROM pages WHERE run_id = ? AND url = ?", (run_id, url)).fetchone()
-        return dict(zip(columns, row)) if row else None
-
-    def key_pages(self, run_id: str, home_url: str, limit: int) -> list[str]:
-        """The home page's navigation targets on the portal that were fetched as HTML without error, in page order."""
-        rows = self.conn.execute(
-            "SELECT l.to_url FROM links l JOIN pages p ON p.run_id = l.run_id AND p.url = l.to_url "
-            "WHERE l.run_id = ? AND l.from_url = ? AND l.position IN ('navigation', 'header') "
-            "AND l.target_scope = 'portal' AND p.kind = 'html' AND p.error_kind IS NULL AND p.status < 400 "
-            "AND l.to_url != ? ORDER BY l.rowid", (run_id, home_url, home_url)).fetchall()
-        seen: list[str] = []
-        for (url,) in rows:
-            if url not in seen and url.split("#")[0] != home_url:
-                seen.append(url)
-        return seen[:limit]
-
-    def artifacts(self, run_id: str, kind: str) -> list[dict]:
-        return [json.loads(d) for (d,) in self.conn.execute(
-            "SELECT data FROM artifacts WHERE run_id = ? AND kind = ? ORDER BY rowid", (run_id, kind))]
-
-    # ---- resume -------------------------------------------------------------
-    def resume_state(self, run_id: str) -> ResumeState:
-        state = ResumeState()
-        render_failed = {u for (u,) in self.conn.execute(
-            "SELECT url FROM artifacts WHERE run_id = ? AND kind = 'render-failure'", (run_id,))}
-        for url, depth, scope, needs_render, rendered in self.conn.execute(
-                "SELECT url, depth, scope, needs_render, rendered FROM pages WHERE run_id = ?", (run_id,)):
-            state.fetched[url] = depth or 0
-            state.scopes[url] = scope
-            if needs_render and not rendered and url not in render_failed:
-                state.unrendered.append((url, depth or 0))
-        state.skipped = {u for (u,) in self.conn.execute("SELECT url FROM skipped WHERE run_id = ?", (run_id,))}
-        for from_url, to_url, anchor, position in self.conn.execute(
-                "SELECT from_url, to_url, anchor, position FROM links WHERE run_id = ?", (run_id,)):
-            if to_url not in state.fetched and to_url not in state.skipped:
-                state.pending_links.append((from_url, to_url, anchor, position,
-                                            state.fetched.get(from_url, 0), state.scopes.get(from_url, "portal")))
-        return state
-
-    # ---- after the crawl ----------------------------------------------------
-    def compute_click_depth(self, run_id: str, home_url: str) -> None:
-        """Shortest click path from the home page over the stored links (breadth-first)."""
-        graph: dict[str, list[str]] = {}
-        for from_url, to_url in self.conn.execute(
-                "SELECT from_url, to_url FROM links WHERE run_id = ? AND position != 'sitemap'", (run_id,)):
-            graph.setdefault(from_url, []).append(to_url)
-        final = dict(self.conn.execute("SELECT url, final_url FROM pages WHERE run_id = ? AND final_url IS NOT NULL "
-                                       "AND final_url != url", (run_id,)).fetchall())
-        depth = {home_url: 0}
-        queue = deque([home_url])
-        while queue:
-            url = queue.popleft()
-            for nxt in graph.get(url, []) + graph.get(final.get(url, ""), []):
-                if nxt not in depth:
-                    depth[nxt] = depth[url] + 1
-                    queue.append(nxt)
-        with self.conn:
-            self.conn.execute("UPDATE pages SET click_depth = NULL WHERE run_id = ?", (run_id,))
-            self.conn.executemany("UPDATE pages SET click_depth = ? WHERE run_id = ? AND url = ?",
-                                  [(d, run_id, u) for u, d in depth.items()])
-
-    def counts(self, run_id: str) -> dict:
-        one = lambda sql: self.conn.execute(sql, (run_id,)).fetchone()[0]   # noqa: E731
-        return {
-            "pages": one("SELECT count(*) FROM pages WHERE run_id = ?"),
-            "ok": one("SELECT count(*) FROM pages WHERE run_id = ? AND error_kind IS NULL"),
-            "errors": one("SELECT count(*) FROM pages WHERE run_id = ? AND error_kind IS NOT NULL"),
-            "rendered": one("SELECT count(*) FROM pages WHERE run_id = ? AND rendered = 1"),
-            "links": one("SELECT count(*) FROM links WHERE run_id = ?"),
-            "skipped_robots": one("SELECT count(*) FROM skipped WHERE run_id = ? AND reason = 'robots.txt'"),
-            "skipped_budget": one("SELECT count(*) FROM skipped WHERE run_id = ? AND reason = 'budget'"),
-            "skipped_egress": one("SELECT count(*) FROM skipped WHERE run_id = ? AND reason = 'egress'"),
-            "skipped_traps": one("SELECT count(*) FROM skipped WHERE run_id = ? AND reason = 'trap'"),
-            "external_pages": one("SELECT count(*) FROM pages WHERE run_id = ? AND scope = 'external'"),
-            "satellite_pages": one("SELECT count(*) FROM pages WHERE run_id = ? AND scope = 'satellite'"),
-        }
-
-    def problems(self, run_id: str) -> dict:
-        """Why pages could not be checked (error kind → count) and why URLs were not fetched (reason → count)."""
-        errors = dict(self.conn.execute("SELECT error_kind, count(*) FROM pages WHERE run_id = ? AND error_kind "
-                                        "IS NOT NULL GROUP BY 1 ORDER BY 2 DESC", (run_id,)).fetchall())
-        skipped = dict(self.conn.execute("SELECT reason, count(*) FROM skipped WHERE run_id = ? GROUP BY 1 "
-                                         "ORDER BY 2 DESC", (run_id,)).fetchall())
-        return {"errors_by_kind": errors, "skipped_by_reason": skipped}
-
-    def page_outcome(self, run_id: str, url: str) -> tuple | None:
-        """(status, error_kind, error) of a stored page, or ('skipped', reason, detail), or None."""
-        row = self.conn.execute("SELECT status, error_kind, error FROM pages WHERE run_id = ? AND url = ?",
-                                (run_id, url)).fetchone()
-        if row is not None:
-            return tuple(row)
-        row = self.conn.execute("SELECT reason, detail FROM skipped WHERE run_id = ? AND url = ?", (run_id, url)).fetchone()
-        return ("skipped", row[0], row[1]) if row else None
-
-    def record_render_failure(self, run_id: str, url: str, message: str) -> None:
-        """The browser could not render a page whose raw HTML is stored: the static page stays as fetched
-        (it could be checked); the failure is kept beside it as a `render-failure` artifact."""
-        with self.conn:
-            stored = self.conn.execute("SELECT 1 FROM pages WHERE run_id = ? AND url = ?", (run_id, url)).fetchone()
-            if stored:
-                self.conn.execute("INSERT INTO artifacts (run_id, kind, url, data, created) "
-                                  "VALUES (?, 'render-failure', ?, ?, ?)",
-                                  (run_id, url, json.dumps({"url": url, "error": message}), now_iso()))
-            else:
-                self.conn.execute("INSERT OR IGNORE INTO pages (run_id, url, rendered, error_kind, error, fetched_at) "
-                                  "VALUES (?, ?, 0, 'render', ?, ?)", (run_id, url, message, now_iso()))

@@ -5,6 +5,7 @@ because audit databases in researchers' hands were made by it.
 """
 from __future__ import annotations
 
+import json
 import sqlite3
 
 
@@ -197,7 +198,27 @@ def m005_reviews(conn: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS = [m001_crawl, m002_judging, m003_batches, m004_warc, m005_reviews]
+def m006_codes_per_edition(conn: sqlite3.Connection) -> None:
+    """A verdict's UN codes per edition in one JSON column (code system → code), so an edition is data.
+
+    The columns m002 gave each code system are read into `codes` and dropped. Which old column held
+    which code system is data too: the `column` of each code system in rules/editions.yaml.
+    """
+    from egov_audit.editions import code_columns
+    conn.execute("ALTER TABLE verdicts ADD COLUMN codes TEXT NOT NULL DEFAULT '{}'")  # JSON: {code system: code}
+    present = {row[1] for row in conn.execute("PRAGMA table_info(verdicts)")}
+    legacy = {column: code for code, column in code_columns().items() if column in present}
+    if not legacy:
+        return
+    rows = conn.execute(f"SELECT rowid, {', '.join(legacy)} FROM verdicts").fetchall()
+    conn.executemany("UPDATE verdicts SET codes = ? WHERE rowid = ?", [
+        (json.dumps({code: value for code, value in zip(legacy.values(), values) if value}, sort_keys=True), rowid)
+        for rowid, *values in rows])
+    for column in legacy:
+        conn.execute(f"ALTER TABLE verdicts DROP COLUMN {column}")
+
+
+MIGRATIONS = [m001_crawl, m002_judging, m003_batches, m004_warc, m005_reviews, m006_codes_per_edition]
 
 
 def migrate(conn: sqlite3.Connection) -> int:

@@ -19,8 +19,6 @@ def register(app: typer.Typer) -> None:
 
         Example: egov-audit archive --db city.db --out city.wacz
         """
-        from sqlite_utils.db import NotFoundError
-
         from egov_audit.store.db import Store
         from egov_audit.app.wacz import build_wacz
         if not db.exists():
@@ -30,12 +28,12 @@ def register(app: typer.Typer) -> None:
             if out is None:
                 store = Store(db)
                 try:
-                    run_id = store.run(run)["id"]
+                    run_id = store.run(run).id
                 finally:
                     store.close()
                 out = db.with_name(f"{db.stem}.{run_id}.wacz")
             summary = build_wacz(db, out, run)
-        except (LookupError, NotFoundError) as exc:
+        except LookupError as exc:
             typer.echo(f"error: {str(exc) or f'no run {run} in {db}'}", err=True)
             raise typer.Exit(2)
         typer.echo(str(summary.path))

@@ -23,8 +23,6 @@ def register(app: typer.Typer) -> None:
 
         Example: egov-audit diff --db city.db --portal www.city.gov
         """
-        from sqlite_utils.db import NotFoundError
-
         from egov_audit.app.history import HistoryError, diff_runs, format_diff, pick_runs
         from egov_audit.store.db import Store
         if not db.exists():
@@ -34,7 +32,7 @@ def register(app: typer.Typer) -> None:
         try:
             older, newer = pick_runs(store, portal, before, after)
             result = diff_runs(store, older, newer)
-        except (HistoryError, NotFoundError, LookupError) as exc:
+        except (HistoryError, LookupError) as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2)
         finally:
