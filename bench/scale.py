@@ -124,8 +124,9 @@ def worker_start_cpu(url: str, tmp: Path) -> float:
     return children_cpu() - cpu0
 
 
-def after(targets: Path, tmp: Path, url: str, workers: int, concurrency: int, label: str, portals: int) -> dict:
-    extra = ["--new"] if label != "w1" else []
+def after(targets: Path, tmp: Path, url: str, workers: int, concurrency: int, label: str, portals: int,
+          audit: list[str] = ()) -> dict:
+    extra = (["--new"] if label != "w1" else []) + list(audit)
     enq = subprocess.run(CLI + ["batch", str(targets), "--queue", url] + extra, capture_output=True, text=True, cwd=ROOT)
     batch_id = re.search(r"batch (b[0-9a-f]+)", enq.stderr).group(1)
     cpu0, started = children_cpu(), time.perf_counter()
@@ -166,6 +167,40 @@ def merge_and_export_cpu(shards: list[Path], tmp: Path) -> float:
     return children_cpu() - cpu0
 
 
+def memory(args) -> None:
+    """--memory N: one worker audits N farm portals (--fast, 20 pages each; Chromium, axe and judging as usual)
+    and its RSS is read after every portal: is it flat?"""
+    farm, rows = start_farm(args.memory, args.seed, args.per_host)
+    tmp = Path(tempfile.mkdtemp(prefix="egov-scale-mem-"))
+    redis, url = start_redis(tmp)
+    try:
+        targets = tmp / "targets.csv"
+        targets.write_text("name,country,url\n" + "".join(f"{r['name']},Farmland,{r['url']}\n" for r in rows))
+        # small portals (20 pages) so that many go through in minutes: memory growth is per portal, not per page
+        run = after(targets, tmp, url, 1, args.concurrency, "w1", len(rows), ["--fast", "--max-pages", "20",
+                                                                              "--satellite-pages", "5"])
+        by_count = dict(run["rss"])
+        marks = [n for n in (10, 50, 100, 200, 300, 500, len(rows)) if n <= len(rows)]
+        print(f"memory: {len(rows)} portals (--fast, 20 pages each), one worker, --portals {args.concurrency}, browser restarted "
+              f"every 50; statuses {run['statuses']}; {run['wall']:.0f} s")
+        for n in marks:
+            near = min(by_count, key=lambda k: abs(k - n)) if by_count else None
+            if near is not None:
+                print(f"  worker RSS after {near} portals: {by_count[near]:.0f} MB")
+        if by_count:
+            at50 = by_count[min(by_count, key=lambda k: abs(k - 50))]
+            last = by_count[max(by_count)]
+            print(f"rss_ratio_last_to_50={last / at50:.2f}")
+    finally:
+        for proc in RUNNING:
+            if proc.poll() is None:
+                os.killpg(proc.pid, 9)
+                proc.wait()
+        farm.terminate()
+        redis.terminate()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def rate(run: dict) -> float:
     return run["portals"] / run["wall"] * 3600
 
@@ -198,9 +233,12 @@ def main() -> None:
     parser.add_argument("--per-host", type=int, default=4, help="connections a farm host serves at once")
     parser.add_argument("--skip-before", action="store_true", help="skip the per-process batch (the slow baseline)")
     parser.add_argument("--workers", type=int, nargs="*", default=[1, 2], help="worker counts to run (default 1 2)")
+    parser.add_argument("--memory", type=int, default=0, help="only the memory run: one worker, N portals, --fast")
     args = parser.parse_args()
     import signal
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))   # clean up on `timeout`
+    if args.memory:
+        return memory(args)
     if not shutil.which("redis-server"):
         sys.exit("redis-server is missing: make setup installs it")
     farm, rows = start_farm(args.portals, args.seed, args.per_host)
