@@ -237,10 +237,16 @@ def test_killed_worker_job_completes_elsewhere_and_redis_restart(tmp_path, redis
     wait_until(a_crawling, timeout=120)
     os.killpg(a.pid, signal.SIGKILL)
     a.wait()
-    # and Redis goes down and comes back while the job is orphaned: the next worker must cope with both
-    redis_server.stop()
-    redis_server.start()
     b = worker(url, tmp_path / "shard-b.db", "--burst", "--dead-after", "3")
+
+    def b_auditing():
+        return any(t.get("status") == "running" and t.get("worker", "").endswith(f":{b.pid}")
+                   for batch in states(url).values() for t in batch.values())
+    wait_until(b_auditing, timeout=120)       # A's job came back to the queue after 3 s of silence; B took it
+    # Redis goes down and comes back while B audits: B reconnects, records the outcome and acknowledges the job
+    redis_server.stop()
+    time.sleep(1)
+    redis_server.start()
     out = b.communicate(timeout=300)[0]
     assert b.returncode == 0, out
     batch = next(s for s in states(url).values() if any(t["name"] == "Demo" for t in s.values()))
