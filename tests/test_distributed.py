@@ -266,7 +266,8 @@ def test_job_failing_three_times_is_parked_with_its_reason_and_can_be_retried(tm
     url = redis_server.url
     targets = tmp_path / "targets.csv"
     targets.write_text(f"name,country,url\nParked,Testland,{v1.url('/')}\n", encoding="utf-8")
-    assert cli("batch", targets, "--queue", url, *AUDIT, "--new").returncode == 0
+    first = cli("batch", targets, "--queue", url, *AUDIT)
+    assert first.returncode == 0
     # a shard that cannot be created: every attempt raises (a real failure, not a mock)
     w = worker(url, "/proc/egov-no-such-dir/shard.db", "--burst")
     out = w.communicate(timeout=200)[0]
@@ -277,5 +278,7 @@ def test_job_failing_three_times_is_parked_with_its_reason_and_can_be_retried(tm
     assert "failed 3 times, parked" in state["reason"] and "Error" in state["reason"]
     status = cli("queue", "status", "--queue", url, "--batch", batch_id)
     assert "failed" in status.stdout and "parked" in status.stdout
-    again = cli("batch", targets, "--queue", url, *AUDIT, "--new")
-    assert "enqueued" in again.stderr
+    again = cli("batch", targets, "--queue", url, *AUDIT)                  # the same batch: the failed job again
+    assert f"batch {batch_id}: 1 portals" in again.stderr and "1 enqueued" in again.stderr, again.stderr
+    other = cli("batch", targets, "--queue", url, *AUDIT, "--new")           # --new: another batch of the targets
+    assert f"batch {batch_id}" not in other.stderr and "1 enqueued" in other.stderr, other.stderr

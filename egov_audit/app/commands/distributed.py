@@ -31,7 +31,8 @@ def enqueue_and_maybe_wait(targets: Path, options, queue_url: str, wait: bool) -
     except TargetsError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2)
-    batch_id = batch_id_for(digest, options)
+    from egov_audit.store.db import now_iso
+    batch_id = batch_id_for(digest, options, now_iso() if options.new else "")   # --new: another batch, as locally
     settings = options.audit_settings()
     try:
         counts = q.enqueue_batch(queue_url, batch_id, rows, settings, str(targets))
