@@ -32,14 +32,18 @@ def _script(keyword: str) -> str:
 def _keyword_regex(keyword: str) -> str:
     script = _script(keyword)
     stem = keyword.endswith("*")
-    body = re.escape(keyword.rstrip("*").strip())
     if script == "other":
-        return body
+        return re.escape(keyword.replace("*", "").strip())
     if script == "cyrillic":
         # every word of a Russian phrase inflects («свидетельство о смерти» / «свидетельства о смерти»):
         # each word is a stem
-        words = [_cyrillic_stem(w) for w in keyword.rstrip("*").split(" ")]
+        words = [_cyrillic_stem(w.rstrip("*")) for w in keyword.rstrip("*").split(" ")]
         return r"(?<![\w])" + r"\w{0,4} ".join(re.escape(w) for w in words)
+    if "* " in keyword:
+        # a phrase of an inflecting language (rules/_lexicon `match: prefix`): each starred word takes any ending
+        words = keyword.split(" ")
+        return r"(?<![\w])" + " ".join(re.escape(w.rstrip("*")) + (r"\w*" if w.endswith("*") else "") for w in words)
+    body = re.escape(keyword.rstrip("*").strip())
     if stem or not keyword[-1:].isalnum():
         return r"(?<![\w])" + body
     return r"(?<![\w])" + body + r"\w{0,3}(?![\w])"
@@ -80,10 +84,14 @@ class KeywordSet:
         return cls(pattern, languages, {lang: len(words or ()) for lang, words in keywords.items()})
 
     def canonical(self, matched: str) -> str:
-        """The keyword a match came from (a match may carry a plural ending)."""
+        """The keyword a match came from (a match may carry a plural ending, or an inflected phrase one per word)."""
         if matched in self.languages:
             return matched
-        return next((k for k in sorted(self.languages, key=len, reverse=True) if matched.startswith(k.rstrip("*"))), matched)
+        by_length = sorted(self.languages, key=len, reverse=True)
+        found = next((k for k in by_length if matched.startswith(k.rstrip("*"))), None)
+        if found is None:
+            found = next((k for k in by_length if "* " in k and _compile_live((k,)).fullmatch(matched)), matched)
+        return found
 
     # ---- speed: most keywords are absent from most pages. A keyword can only match where the text
     # has a word starting with the keyword's first word (or, for substring scripts, contains it); a

@@ -5,15 +5,26 @@ import re
 import unicodedata
 
 _SPACES = re.compile(r"\s+")
-# Letters a reader treats as the same when searching: Arabic alef maqsura and yeh, Persian yeh,
-# Eastern Arabic digits; tatweel (a stretching mark) is dropped.
-_SAME = str.maketrans({"ى": "ي", "ی": "ي", "ـ": None,
+# Letters a reader treats as the same when searching: Arabic alef maqsura and yeh, Persian yeh and keheh,
+# Urdu heh goal, ae and yeh barree, Eastern Arabic digits; tatweel (a stretching mark) is dropped.
+_SAME = str.maketrans({"ى": "ي", "ی": "ي", "ـ": None, "ک": "ك", "ہ": "ه", "ە": "ه", "ے": "ي",
                        **{chr(0x660 + i): str(i) for i in range(10)}, **{chr(0x6F0 + i): str(i) for i in range(10)}})
+
+
+# Kana voicing marks look like combining accents but change the word (ガ is not カ): kept, and composed again.
+_KEEP = {"\u3099", "\u309a"}
+
+
+def _strip(decomposed: str) -> str:
+    out = "".join(c for c in decomposed if not unicodedata.combining(c) or c in _KEEP)
+    if "\u3099" in out or "\u309a" in out:
+        out = unicodedata.normalize("NFC", out)
+    return out
 
 
 def _fold_char(ch: str) -> str:
     decomposed = unicodedata.normalize("NFKD", ch.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).translate(_SAME)
+    return _strip(decomposed).translate(_SAME)
 
 
 def fold(text: str) -> str:
@@ -23,7 +34,7 @@ def fold(text: str) -> str:
     keep their identity (Arabic harakat and hamza marks are dropped, which is what a reader expects).
     """
     decomposed = unicodedata.normalize("NFKD", text.casefold())
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).translate(_SAME)
+    stripped = _strip(decomposed).translate(_SAME)
     return _SPACES.sub(" ", stripped).strip()
 
 

@@ -195,6 +195,8 @@ def read_rule(path: Path) -> tuple[Rule | None, list[Problem]]:
     if data["id"] != path.stem:
         problems.append(Problem(path, locate(("id",)), f"id '{data['id']}' differs from the file name "
                                                        f"(rename the file to {data['id']}.yaml or change the id)"))
+    raw, (data, found) = data, _with_concepts(data, path.parent.parent)
+    problems += [Problem(path, locate(where), message) for where, message in found]
     for group in ("any", "all", "none"):
         problems += [Problem(path, line, message)
                      for line, message in _call_problems(data.get(group), group, locate, _shared_data(path.parent.parent))]
@@ -210,10 +212,37 @@ def read_rule(path: Path) -> tuple[Rule | None, list[Problem]]:
             min_confidence=Confidence(data.get("min_confidence_for_pass", "medium")),
             any=_compile_calls(data.get("any"), "any", locate, path, excluded),
             all=_compile_calls(data.get("all"), "all", locate, path, excluded),
-            none=none, manual_reason=data.get("manual_reason", ""), raw=data)
+            none=none, manual_reason=data.get("manual_reason", ""), raw=raw)
     except RuleError as exc:
         return None, exc.problems
     return rule, []
+
+
+def _with_concepts(data: dict, rules_dir: Path) -> tuple[dict, list[tuple[tuple, str]]]:
+    """The rule with every concept reference of a keywords option (`keywords: {concepts: [faq]}`) replaced by
+    the lexicon's terms (rules/_lexicon/), and [(where in the rule, problem)] for unknown concepts."""
+    from checks import CHECKS
+    from egov_audit.judge.lexicon import load_lexicon, resolve
+    lexicon, out, problems = None, dict(data), []
+    for group in ("any", "all", "none"):
+        entries = []
+        for index, entry in enumerate(data.get(group) or ()):
+            spec = CHECKS.get(entry.get("check"))
+            given = entry.get("with")
+            if spec is not None and isinstance(given, dict):
+                changed = dict(given)
+                for name, value in given.items():
+                    option = spec.options.get(name)
+                    if option is None or option.type != "keywords" or not isinstance(value, dict) or "concepts" not in value:
+                        continue
+                    lexicon = lexicon or load_lexicon(rules_dir)
+                    changed[name], found = resolve(value, lexicon)
+                    problems += [((group, index, "with", name) + where, message) for where, message in found]
+                entry = {**entry, "with": changed}
+            entries.append(entry)
+        if group in data:
+            out[group] = entries
+    return out, problems
 
 
 @lru_cache(maxsize=4)
@@ -266,6 +295,12 @@ def _excluded_links(none: list[CheckCall]):
     return AnyOf()
 
 
+def _lexicon_problems(rules_dir: Path) -> list[Problem]:
+    """What is wrong in rules/_lexicon/ (a broken language file would silently drop a language otherwise)."""
+    from egov_audit.judge.lexicon import load_lexicon
+    return list(load_lexicon(rules_dir).problems)
+
+
 def load_rule(path: Path) -> Rule:
     rule, problems = read_rule(path)
     if problems:
@@ -279,6 +314,10 @@ def rule_files(rules_dir: Path = RULES_DIR) -> list[Path]:
 
 
 def load_rules(rules_dir: Path = RULES_DIR) -> list[Rule]:
+    lexicon_problems = _lexicon_problems(rules_dir)
+    if lexicon_problems:
+        more = f" (and {len(lexicon_problems) - 1} more: run egov-audit rules check)" if len(lexicon_problems) > 1 else ""
+        raise RuleError(f"{lexicon_problems[0]}{more}", lexicon_problems)
     rules = [load_rule(p) for p in rule_files(rules_dir)]
     seen: dict[str, Path] = {}
     for rule in rules:
@@ -290,7 +329,7 @@ def load_rules(rules_dir: Path = RULES_DIR) -> list[Rule]:
 
 def check_rules(rules_dir: Path = RULES_DIR) -> tuple[list[Rule], list[Problem]]:
     """Every rule of a folder read and validated: (the good rules, every problem of the others)."""
-    rules, problems, seen = [], [], {}
+    rules, problems, seen = [], list(_lexicon_problems(rules_dir)), {}
     for path in rule_files(rules_dir):
         rule, found = read_rule(path)
         problems += found
@@ -336,6 +375,6 @@ def load_data(rules_dir: Path = RULES_DIR) -> dict:
 
 def rules_digest(rules_dir: Path = RULES_DIR) -> str:
     digest = hashlib.sha256()
-    for path in rule_files(rules_dir) + sorted((rules_dir / "_data").glob("*.yaml")):
+    for path in rule_files(rules_dir) + sorted((rules_dir / "_data").glob("*.yaml")) + sorted((rules_dir / "_lexicon").glob("*.yaml")):
         digest.update(path.relative_to(rules_dir).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
