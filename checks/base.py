@@ -66,7 +66,8 @@ TYPES: dict[str, tuple[str, Callable[[object], bool]]] = {
     "regex": ("a regular expression (text)", lambda v: isinstance(v, str)),
     "list": ("a list of texts", _is_words),
     "text-or-list": ("a text or a list of texts", lambda v: isinstance(v, str) or _is_words(v)),
-    "keywords": ("keywords per language ({en: [...], es: [...]}) or one list",
+    "keywords": ("keywords per language ({en: [...], es: [...]}), concepts of rules/_lexicon ({concepts: [faq]}, "
+                 "inline words may stand beside them) or one list",
                  lambda v: _is_words(v) or (isinstance(v, dict) and all(isinstance(k, str) and (w is None or _is_words(w))
                                                                        for k, w in v.items()))),
 }

@@ -325,19 +325,21 @@ def rules_test(rule_id: str = typer.Argument(..., help="a rule id, e.g. particip
 
 
 @rules_app.command("docs")
-def rules_docs(write: bool = typer.Option(False, "--write", help="write docs/indicators.md and docs/rules.md "
+def rules_docs(write: bool = typer.Option(False, "--write", help="write docs/indicators.md, docs/rules.md and docs/lexicon.md "
                                                                  "instead of printing the first")):
     """Generate the indicator catalogue page (docs/indicators.md) from rules/ and the rule author's reference
-    (docs/rules.md) from the checks' own docstrings and option declarations.
+    (docs/rules.md) from the checks' own docstrings and option declarations, and the lexicon's coverage table
+    (docs/lexicon.md: concept × language term counts) from rules/_lexicon/.
 
     Example: egov-audit rules docs --write
     """
-    from egov_audit.judge import catalogue_doc, rules_doc
+    from egov_audit.judge import catalogue_doc, lexicon_doc, rules_doc
     text = catalogue_doc.current()
     if write:
         catalogue_doc.DOC_PATH.write_text(text, encoding="utf-8")
         rules_doc.DOC_PATH.write_text(rules_doc.current(), encoding="utf-8")
-        print(f"wrote {catalogue_doc.DOC_PATH} and {rules_doc.DOC_PATH}")
+        lexicon_doc.DOC_PATH.write_text(lexicon_doc.current(), encoding="utf-8")
+        print(f"wrote {catalogue_doc.DOC_PATH}, {rules_doc.DOC_PATH} and {lexicon_doc.DOC_PATH}")
     else:
         print(text)
 

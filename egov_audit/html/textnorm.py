@@ -6,8 +6,9 @@ import unicodedata
 
 _SPACES = re.compile(r"\s+")
 # Letters a reader treats as the same when searching: Arabic alef maqsura and yeh, Persian yeh and keheh,
-# Urdu heh goal, ae and yeh barree, Eastern Arabic digits; tatweel (a stretching mark) is dropped.
-_SAME = str.maketrans({"ى": "ي", "ی": "ي", "ـ": None, "ک": "ك", "ہ": "ه", "ە": "ه", "ے": "ي",
+# Urdu heh goal, ae and yeh barree, Turkish dotless i (AÇIK folds to acik, so açık must too), Eastern Arabic
+# digits; tatweel (a stretching mark) is dropped.
+_SAME = str.maketrans({"ى": "ي", "ی": "ي", "ـ": None, "ک": "ك", "ہ": "ه", "ە": "ه", "ے": "ي", "ı": "i",
                        **{chr(0x660 + i): str(i) for i in range(10)}, **{chr(0x6F0 + i): str(i) for i in range(10)}})
 
 

@@ -68,7 +68,8 @@ def _as_matched(term: str, mode: str) -> str:
     """A term with the language's matching made explicit: in `prefix` languages every word takes any ending."""
     if mode != "prefix":
         return term
-    return " ".join(w if w.endswith("*") or not w[-1:].isalnum() else w + "*" for w in term.split())
+    # short words (i, z, ve, da) stay exact: "i*" would stand for any word beginning with i
+    return " ".join(w if w.endswith("*") or not w[-1:].isalnum() or len(w) < 3 else w + "*" for w in term.split())
 
 
 def lexicon_dir(rules_dir: Path = RULES_DIR) -> Path:
