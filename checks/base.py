@@ -182,6 +182,11 @@ class CheckSpec:
         compiled = self.prepare(given) if self.prepare else {}
         return Options(given, defaults, compiled, excluded_links)
 
+    def reads_words(self, options: Options) -> bool:
+        """Whether this call looks for words of a language (a `keywords` option naming what is looked for): such a
+        call cannot see the feature on a portal written in a language its words do not cover."""
+        return any(o.type == "keywords" and o.subject and options.given.get(o.name) for o in self.options.values())
+
     def searched(self, options: Options) -> dict:
         """What this call looked for: the check's own describe(), or what its declarations mark as shown."""
         if self.describe is not None:

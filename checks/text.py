@@ -6,6 +6,8 @@ import unicodedata
 from functools import lru_cache
 from dataclasses import dataclass
 
+import ahocorasick
+
 from checks.base import FAIL, CheckResult, Option, register
 from egov_audit.html.textnorm import fold
 
@@ -62,10 +64,21 @@ def _cyrillic_stem(word: str) -> str:
 
 @dataclass
 class KeywordSet:
-    """Keywords of all languages compiled into one folded regex; remembers which language each came from."""
-    pattern: re.Pattern | None
+    """Keywords of all languages, folded; remembers which language each came from. `pattern` is the one regex of
+    them all, compiled on first use (matching compiles only the keywords a text can hold, see _live_pattern): with
+    thirty languages a rule's full alternation costs more to compile than the judging that never needs it."""
+    words: tuple | None                    # the folded keywords, longest first (None: no keywords)
     languages: dict[str, list[str]]        # folded keyword → languages
     tried: dict[str, int]                  # language → number of keywords
+
+    @property
+    def pattern(self) -> re.Pattern | None:
+        if self.words is None:
+            return None
+        compiled = self.__dict__.get("_pattern")
+        if compiled is None:
+            compiled = self.__dict__["_pattern"] = re.compile("|".join(_keyword_regex(k) for k in self.words))
+        return compiled
 
     @classmethod
     def compile(cls, keywords: dict | list | None) -> "KeywordSet":
@@ -79,9 +92,8 @@ class KeywordSet:
                 folded = fold(str(word))
                 if folded:
                     languages.setdefault(folded, []).append(lang)
-        parts = [_keyword_regex(k) for k in sorted(languages, key=len, reverse=True)]
-        pattern = re.compile("|".join(parts)) if parts else None
-        return cls(pattern, languages, {lang: len(words or ()) for lang, words in keywords.items()})
+        words = tuple(sorted(languages, key=len, reverse=True)) or None
+        return cls(words, languages, {lang: len(words or ()) for lang, words in keywords.items()})
 
     def canonical(self, matched: str) -> str:
         """The keyword a match came from (a match may carry a plural ending, or an inflected phrase one per word)."""
@@ -97,43 +109,51 @@ class KeywordSet:
     # has a word starting with the keyword's first word (or, for substring scripts, contains it); a
     # set intersection with the text's word prefixes finds those few keywords, and only they go into
     # the regex. Results are the same as running the whole alternation.
-    def _index(self) -> tuple[dict, frozenset, tuple]:
+    def _index(self) -> tuple[dict, frozenset, object]:
         index = self.__dict__.get("_index_cache")
         if index is None:
             heads: dict[str, list[str]] = {}
-            loose = []
+            loose = ahocorasick.Automaton()   # substring keywords (CJK, Thai, Arabic …): all found in one pass
             for keyword in self.languages:
                 if _script(keyword) == "other":
-                    loose.append(keyword)
+                    needle = keyword.replace("*", "")
+                    loose.add_word(needle, loose.get(needle, ()) + (keyword,))
                     continue
-                first = _WORD.match(keyword)
-                head = first.group(0) if first else ""
-                if head and _script(keyword) == "cyrillic":
-                    head = _cyrillic_stem(head)
-                heads.setdefault(head, []).append(keyword)
-            index = (heads, frozenset(heads), tuple(loose))
+                # every word of a keyword starts a word of any text it matches (as itself, or as the stem of an
+                # inflected or longer word): all of them must be among the text's word prefixes
+                tokens = [t for t in _WORD.findall(keyword) if len(t) <= 40]
+                if _script(keyword) == "cyrillic":
+                    tokens = [_cyrillic_stem(t) for t in tokens]
+                head = tokens[0] if tokens and _WORD.match(keyword) else ""
+                rest = [t for t in tokens[1:] if _script(t) != "other"]   # a CJK run is one long "word" of a text
+                heads.setdefault(head, []).append((keyword, frozenset(rest if head else ())))
+            if len(loose):
+                loose.make_automaton()
+            index = (heads, frozenset(heads), loose if len(loose) else None)
             self.__dict__["_index_cache"] = index
         return index
 
     def _live_pattern(self, text: str) -> re.Pattern | None:
         heads, head_set, loose = self._index()
-        live = [k for h in head_set & _prefixes(text) for k in heads[h]]
-        live += [k for k in loose if k.rstrip("*") in text]
+        prefixes = _prefixes(text)
+        live = [k for h in head_set & prefixes for k, rest in heads[h] if rest <= prefixes]
+        if loose is not None:
+            live += dict.fromkeys(k for _, found in loose.iter(text) for k in found)
         if "" in heads:
-            live += heads[""]
+            live += [k for k, _ in heads[""]]
         if not live:
             return None
         return _compile_live(tuple(sorted(live, key=len, reverse=True)))
 
     def find(self, text: str):
-        if self.pattern is None or not text:
+        if self.words is None or not text:
             return
         pattern = self._live_pattern(text)
         if pattern is not None:
             yield from pattern.finditer(text)
 
     def search(self, text: str):
-        if self.pattern is None or not text:
+        if self.words is None or not text:
             return None
         pattern = self._live_pattern(text)
         return pattern.search(text) if pattern is not None else None

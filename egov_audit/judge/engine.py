@@ -14,6 +14,7 @@ from datetime import date
 from checks import CheckResult, Context
 from egov_audit.judge.rules import CheckCall, Rule
 from egov_audit.outcomes import CONFIDENCE_RANK, Confidence, Outcome
+from egov_audit.page.language import portal_languages
 from egov_audit.page.site import Site
 
 MAX_EVIDENCE = 5
@@ -133,6 +134,12 @@ def judge(rule: Rule, site: Site, context: Context, cache: dict | None = None) -
     if not hits:
         reasons, evidence = _fail_reasons(rule, candidates if not site_only else [], site, cache)
         reason = "; ".join(reasons) or f"no evidence on {len(candidates)} pages"
+        uncovered = _uncovered_language(rule, site, searched)
+        if uncovered:
+            # words in languages the portal is not written in cannot find the feature: not seen is not absent
+            searched = {**searched, "portal_languages": portal_languages(site)}
+            return Verdict(rule, Outcome.REVIEW, reason=f"portal language {uncovered} not covered; searched only "
+                           f"language-independent evidence ({reason})", evidence=evidence[:MAX_EVIDENCE], searched=searched)
         return Verdict(rule, Outcome.FAIL, reason=reason, evidence=evidence[:MAX_EVIDENCE], searched=searched)
     hits.sort(key=lambda h: (h.outcome == Outcome.PASS, CONFIDENCE_RANK[h.confidence],
                              -(h.page.click_depth if h.page.click_depth is not None else 99)), reverse=True)
@@ -158,6 +165,21 @@ def judge(rule: Rule, site: Site, context: Context, cache: dict | None = None) -
     lead = best.reason or f"only {best.confidence}-confidence evidence (a {rule.min_confidence} one is needed to pass)"
     reason = "; ".join([lead] + [r for r in explained if r != lead][:2])
     return Verdict(rule, Outcome.REVIEW, best.confidence, reason, evidence, searched)
+
+
+def _uncovered_language(rule: Rule, site, searched: dict) -> str | None:
+    """The portal's main language when a rule that reads words has none of that language (None otherwise). Which
+    calls read words each check declares (CheckSpec.reads_words); which languages they searched, they report."""
+    from checks import CHECKS
+    if not any(CHECKS[c.name].reads_words(c.options) for c in rule.any + rule.all):
+        return None
+    languages = set(searched.get("languages") or ())
+    if not languages or "any" in languages:
+        return None   # words given as one list for every language: nothing says which languages they cover
+    main = portal_languages(site)
+    if not main or any(lang in languages for lang in main):
+        return None
+    return main[0]
 
 
 def _fail_reasons(rule: Rule, candidates, site, cache) -> tuple[list[str], list[dict]]:
