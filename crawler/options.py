@@ -28,6 +28,7 @@ class CrawlOptions:
     timeout: int = 30              # seconds before a request (or a render) is a timeout error
     max_size_mb: float = 30        # a larger response is cancelled and recorded as too large
     axe_pages: int = 5             # pages scanned with axe-core in Chromium (home + navigation pages); 0: none
+    w3c_and_engines: bool = True   # after the crawl: the W3C checker (#208/#209) and the browser engines (#201)
     fresh: bool = False            # start a new run even when an interrupted one could be resumed
     retry_after_max: float = 30.0  # seconds a 429/503 Retry-After is honoured; longer: the page is an HTTP error
     log_level: str = "WARNING"

@@ -26,12 +26,19 @@ def _content_type(value: str | None, default: str) -> str:
 
 
 def gather(store: Store, run_id: str, start_url: str, *, render: str = "auto", timeout_s: float = 30,
-           engine_names: tuple[str, ...] = engines.ENGINES, policy=None) -> dict:
+           engine_names: tuple[str, ...] = engines.ENGINES, policy=None, enabled: bool = True) -> dict:
     """Run the engines and the checker for one portal; `policy` is the crawl's egress policy."""
     if store.artifacts(run_id, "gather-cost"):
         return store.artifacts(run_id, "gather-cost")[-1]
     home = store.page_row(run_id, start_url)
     costs: dict = {"portal": start_url}
+    if not enabled:   # the user chose not to run them: the three indicators say so (error: not checked), never fail
+        for kind in ("markup-validation", "css-validation", "browser-compat"):
+            store.save_artifact(run_id, kind, start_url,
+                                {"error": "the W3C checker and the browser engines were turned off "
+                                          "(--no-w3c-and-engines)"})
+        store.save_artifact(run_id, "gather-cost", start_url, costs)
+        return costs
     if home is None or home.get("kind") != "html" or home.get("error_kind") or not home.get("raw_hash"):
         reason = "the home page was not fetched as HTML" + (f" ({home.get('error')})" if home and home.get("error") else "")
         for kind in ("markup-validation", "css-validation", "browser-compat"):

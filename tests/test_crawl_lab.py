@@ -16,7 +16,7 @@ def crawled(tmp_path_factory):
     db = tmp_path_factory.mktemp("lab") / "a.db"
     try:
         subprocess.run([sys.executable, "-m", "egov_audit.app.cli", "audit", site.url("/"), "--db", str(db),
-                        "--fast", "--timeout", "8", "--max-size-mb", "1", "--render", "never"], check=True, timeout=240)
+                        "--fast", "--no-w3c-and-engines", "--timeout", "8", "--max-size-mb", "1", "--render", "never"], check=True, timeout=240)
     finally:
         site.stop()
     conn = sqlite3.connect(db)
@@ -67,3 +67,13 @@ def test_no_duplicate_pages_and_click_depth(crawled):
     assert conn.execute("SELECT count(*) - count(DISTINCT url) FROM pages").fetchone() == (0,)
     # tax.html is only reachable through /services/ (permits.html may be recorded under /moved.html, which redirects to it)
     assert conn.execute("SELECT click_depth FROM pages WHERE url = ?", (site.url("/services/tax.html"),)).fetchone() == (2,)
+
+
+def test_turned_off_w3c_and_engines_are_not_checked_never_failed(crawled):
+    """--no-w3c-and-engines: #201/#208/#209 say they were not checked (error, with the reason), not `fail`."""
+    _, conn = crawled
+    rows = dict(conn.execute("SELECT rule_id, outcome || ' ' || reason FROM verdicts WHERE rule_id IN "
+                             "('browser-compatibility', 'markup-validity', 'css-validity')").fetchall())
+    assert len(rows) == 3, rows
+    for rule_id, verdict in rows.items():
+        assert verdict.startswith("error ") and "turned off (--no-w3c-and-engines)" in verdict, (rule_id, verdict)

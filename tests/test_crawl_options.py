@@ -16,7 +16,8 @@ from egov_audit.app.cli import app
 # CLI option name → CrawlOptions field
 OPTION_FIELDS = {"max_pages": "max_pages", "max_depth": "max_depth", "satellite_pages": "satellite_pages",
                  "max_external": "max_external", "render": "render", "fast": "fast", "delay": "delay",
-                 "timeout": "timeout", "max_size_mb": "max_size_mb", "axe_pages": "axe_pages"}
+                 "timeout": "timeout", "max_size_mb": "max_size_mb", "axe_pages": "axe_pages",
+                 "w3c_and_engines": "w3c_and_engines"}
 
 
 def command_defaults(name: str) -> dict:
@@ -24,7 +25,7 @@ def command_defaults(name: str) -> dict:
     return {p.name: p.default for p in command.params if p.name in OPTION_FIELDS}
 
 
-@pytest.mark.parametrize("name, expected", [("crawl", 10), ("audit", 10), ("batch", 7), ("monitor", 6)])
+@pytest.mark.parametrize("name, expected", [("crawl", 11), ("audit", 11), ("batch", 8), ("monitor", 7)])
 def test_cli_defaults_are_the_crawl_options_defaults(name, expected):
     defaults = command_defaults(name)
     assert len(defaults) == expected, f"{name} lost or gained crawl options: {sorted(defaults)}"
@@ -35,7 +36,7 @@ def test_cli_defaults_are_the_crawl_options_defaults(name, expected):
 def test_batch_defaults_are_the_crawl_options_defaults():
     crawl_fields = {f.name for f in fields(CrawlOptions)}
     shared = [f for f in fields(BatchOptions) if f.name in crawl_fields - {"db"}]
-    assert len(shared) == 8
+    assert len(shared) == 9
     for f in shared:
         assert f.default == getattr(DEFAULTS, f.name), f.name
 

@@ -245,7 +245,7 @@ def run_case(case: Case, base: Path) -> Result:
             ns.spawn(case.scenario, "--bind", "127.0.0.1", "--port", str(NS_PORT),
                      "--placeholders", json.dumps(NS_PLACEHOLDERS), log=server_log)
             cmd = ["ip", "netns", "exec", ns.name, CLI, "audit", f"http://127.0.0.1:{NS_PORT}/", "--db", str(result.db),
-                   "--fresh", *case.args]
+                   "--fresh", "--no-w3c-and-engines", *case.args]
             run_cli(cmd, result)
             time.sleep(0.3)
             result.requests = _read_log(server_log)
@@ -256,7 +256,7 @@ def run_case(case: Case, base: Path) -> Result:
     loop2 = f"http://127.0.0.2:{canary.port}"
     server = HostileServer(case.scenario, placeholders={"LOOP2": loop2, "META": loop2, "PRIV": loop2}).start()
     try:
-        cmd = [CLI, "audit", server.url("/"), "--db", str(result.db), *case.args]
+        cmd = [CLI, "audit", server.url("/"), "--db", str(result.db), "--no-w3c-and-engines", *case.args]
         if case.kill_resume:
             stored = lambda: result.db.exists() and _count_pages(result.db) >= 4   # noqa: E731
             run_cli(cmd, result, stop_when=stored)

@@ -55,7 +55,7 @@ class Webhook:
 
 def monitor(targets, db, out, webhook):
     return subprocess.run([sys.executable, "-m", "egov_audit.app.cli", "monitor", str(targets), "--db", str(db),
-                           "--out", str(out), "--fast", "--render", "never", "--axe-pages", "0",
+                           "--out", str(out), "--fast", "--no-w3c-and-engines", "--render", "never", "--axe-pages", "0",
                            "--audit-date", "2026-11-22", "--webhook", webhook],
                           capture_output=True, text=True, timeout=300)
 

@@ -12,7 +12,7 @@ def test_tight_budget_spends_on_sections_before_archives(tmp_path):
     db = tmp_path / "tight.db"
     try:
         subprocess.run([sys.executable, "-m", "egov_audit.app.cli", "crawl", site.url("/"), "--db", str(db),
-                        "--fast", "--render", "never", "--max-pages", "20"], check=True, timeout=180)
+                        "--fast", "--no-w3c-and-engines", "--render", "never", "--max-pages", "20"], check=True, timeout=180)
     finally:
         site.stop()
     conn = sqlite3.connect(db)

@@ -37,6 +37,7 @@ class BatchOptions:
     satellite_pages: int = CRAWL.satellite_pages
     max_external: int = CRAWL.max_external
     axe_pages: int = CRAWL.axe_pages
+    w3c_and_engines: bool = CRAWL.w3c_and_engines
     timeout: int = CRAWL.timeout
     delay: float | None = CRAWL.delay
     audit_date: str | None = None
@@ -126,6 +127,7 @@ def audit_command(state: TargetState, options: BatchOptions) -> list[str]:
            "--satellite-pages", str(options.satellite_pages), "--max-external", str(options.max_external),
            "--axe-pages", str(options.axe_pages), "--timeout", str(options.timeout)]
     cmd.append("--fast" if options.fast else "--polite")
+    cmd.append("--w3c-and-engines" if options.w3c_and_engines else "--no-w3c-and-engines")
     if options.delay is not None:
         cmd += ["--delay", str(options.delay)]
     if options.audit_date:

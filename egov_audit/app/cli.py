@@ -31,14 +31,15 @@ RENDER_HELP = "auto: render pages whose HTML is an application shell (and the ho
 
 def _crawl_options(url, db, allow_host, max_pages, max_depth, satellite_pages, max_external, render, fast,
                    delay, timeout, fresh, max_size_mb=DEFAULTS.max_size_mb, axe_pages=DEFAULTS.axe_pages,
-                   allow_private_host=None, verbose=False):
+                   allow_private_host=None, verbose=False, w3c_and_engines=DEFAULTS.w3c_and_engines):
     if render not in RENDER_MODES:
         raise typer.BadParameter("--render takes auto, always or never")
     return CrawlOptions(start_url=url, db=str(db), allow_hosts=list(allow_host or []), max_pages=max_pages,
                         max_depth=max_depth, satellite_pages=satellite_pages, max_external=max_external,
                         render=render, fast=fast, delay=delay, timeout=timeout, fresh=fresh,
                         max_size_mb=max_size_mb, axe_pages=axe_pages,
-                        allow_private_hosts=list(allow_private_host or []), verbose=verbose)
+                        allow_private_hosts=list(allow_private_host or []), verbose=verbose,
+                        w3c_and_engines=w3c_and_engines)
 
 
 def _run_crawl(options):
@@ -88,6 +89,10 @@ AXE_OPT = typer.Option(DEFAULTS.axe_pages, "--axe-pages", help="pages scanned wi
 SIZE_OPT = typer.Option(float(DEFAULTS.max_size_mb), "--max-size-mb", help="larger responses are cancelled and recorded as too large")
 VERBOSE_OPT = typer.Option(False, "--verbose", help="log details (tracebacks included) on the console; "
                                                      "they are always in <db>.log")
+W3C_OPT = typer.Option(DEFAULTS.w3c_and_engines, "--w3c-and-engines/--no-w3c-and-engines",
+                       help="after the crawl, run the W3C checker (#208/#209) and render key pages in every browser "
+                            "engine here (#201): about 25 s per portal; off, those three indicators are 'error' "
+                            "(not checked)")
 PRIVATE_OPT = typer.Option(None, "--allow-private-host",
                            help="a host that may resolve to a private, loopback or link-local address (repeatable); "
                                 "otherwise only the start host's own address may be private")
@@ -99,7 +104,8 @@ def crawl(url: str = URL_ARG, db: Path = DB_OPT, allow_host: Optional[List[str]]
           max_external: int = EXT_OPT, render: str = RENDER_OPT, fast: bool = FAST_OPT,
           delay: Optional[float] = DELAY_OPT, timeout: int = TIMEOUT_OPT, fresh: bool = FRESH_OPT,
           max_size_mb: float = SIZE_OPT, axe_pages: int = AXE_OPT,
-          allow_private_host: Optional[List[str]] = PRIVATE_OPT, verbose: bool = VERBOSE_OPT):
+          allow_private_host: Optional[List[str]] = PRIVATE_OPT, verbose: bool = VERBOSE_OPT,
+          w3c_and_engines: bool = W3C_OPT):
     """Crawl a portal into the audit DB (no judging).
 
     Re-running the same command after an interruption resumes the run.
@@ -108,7 +114,7 @@ def crawl(url: str = URL_ARG, db: Path = DB_OPT, allow_host: Optional[List[str]]
     """
     outcome = _run_crawl(_crawl_options(url, db, allow_host, max_pages, max_depth, satellite_pages, max_external,
                                         render, fast, delay, timeout, fresh, max_size_mb, axe_pages, allow_private_host,
-                                        verbose))
+                                        verbose, w3c_and_engines))
     _home_unreachable(outcome)
 
 
@@ -121,7 +127,7 @@ def audit(url: str = URL_ARG, db: Path = DB_OPT, json_out: Optional[Path] = type
           fast: bool = FAST_OPT, delay: Optional[float] = DELAY_OPT, timeout: int = TIMEOUT_OPT,
           fresh: bool = FRESH_OPT, max_size_mb: float = SIZE_OPT, audit_date: Optional[str] = DATE_OPT,
           axe_pages: int = AXE_OPT, allow_private_host: Optional[List[str]] = PRIVATE_OPT,
-          verbose: bool = VERBOSE_OPT):
+          verbose: bool = VERBOSE_OPT, w3c_and_engines: bool = W3C_OPT):
     """Audit a portal: crawl it, judge every indicator, then write the JSON result and the HTML report.
 
     Example: egov-audit audit https://www.city.gov/ --db city.db --json city.json --report city.html
@@ -130,7 +136,7 @@ def audit(url: str = URL_ARG, db: Path = DB_OPT, json_out: Optional[Path] = type
     load_rules()   # a bad rule stops the audit before the crawl, not after it
     outcome = _run_crawl(_crawl_options(url, db, allow_host, max_pages, max_depth, satellite_pages,
                                         max_external, render, fast, delay, timeout, fresh, max_size_mb, axe_pages,
-                                        allow_private_host, verbose))
+                                        allow_private_host, verbose, w3c_and_engines))
     _evaluate(db, outcome.run_id, audit_date)
     _write_outputs(db, outcome.run_id, json_out, report_out)
     _home_unreachable(outcome)   # after the outputs: batches and monitoring still get the DB, JSON and report

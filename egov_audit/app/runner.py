@@ -95,7 +95,8 @@ def gather_after_crawl(store: Store, run_id: str, options: CrawlOptions, reason:
         from crawler.postcrawl import gather
         # the crawl's egress policy, applied to every connection the engines open (as in the crawl's renders)
         policy = EgressPolicy(options.start_url, list(options.allow_private_hosts), allow_loopback=options.fast)
-        gather(store, run_id, options.start_url, render=options.render, timeout_s=options.timeout, policy=policy)
+        gather(store, run_id, options.start_url, render=options.render, timeout_s=options.timeout, policy=policy,
+               enabled=options.w3c_and_engines)
 
 
 def run_crawl(options: CrawlOptions, progress=None) -> CrawlOutcome:

@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 
+from crawler.options import DEFAULTS
 from egov_audit.app.runner import CrawlOptions, close_run, gather_after_crawl, open_run, spider_arguments
 from egov_audit.app.targets import TargetRow
 
@@ -133,11 +134,14 @@ class Auditor:
         started = time.perf_counter()
         since = since or now_iso()
         options = CrawlOptions(start_url=row.url, db=str(db), allow_hosts=list(row.extra_hosts),
-                               max_pages=settings.get("max_pages", 300),
-                               satellite_pages=settings.get("satellite_pages", 25),
-                               max_external=settings.get("max_external", 100), render=settings.get("render", "auto"),
+                               max_pages=settings.get("max_pages", DEFAULTS.max_pages),
+                               satellite_pages=settings.get("satellite_pages", DEFAULTS.satellite_pages),
+                               max_external=settings.get("max_external", DEFAULTS.max_external),
+                               render=settings.get("render", DEFAULTS.render),
                                fast=bool(settings.get("fast")), delay=settings.get("delay"),
-                               timeout=settings.get("timeout", 30), axe_pages=settings.get("axe_pages", 5),
+                               timeout=settings.get("timeout", DEFAULTS.timeout),
+                               axe_pages=settings.get("axe_pages", DEFAULTS.axe_pages),
+                               w3c_and_engines=settings.get("w3c_and_engines", DEFAULTS.w3c_and_engines),
                                log_level=self.log_level)
         sharedbrowser.configure(options.timeout)
         cpu = {}

@@ -17,7 +17,7 @@ STATUS_STYLE = {"ok": "green", "partial": "yellow", "error": "red", "running": "
 
 def batch_options(targets: Path, db: Optional[Path], out: Optional[Path], workers: int, fast: bool, render: str,
                   max_pages: int, satellite_pages: int, axe_pages: int, timeout: int, delay: Optional[float],
-                  audit_date: Optional[str], new: bool):
+                  audit_date: Optional[str], new: bool, w3c_and_engines: bool = DEFAULTS.w3c_and_engines):
     from egov_audit.app.batch import BatchOptions
     from egov_audit.judge.rules import load_rules
     load_rules()   # a bad rule: one line and exit 2 (cli.main) before any portal is crawled, not once per portal
@@ -26,7 +26,8 @@ def batch_options(targets: Path, db: Optional[Path], out: Optional[Path], worker
     stem = targets.with_suffix("")
     return BatchOptions(db=db or stem.with_suffix(".db"), out=out or Path(f"{stem}-results"), workers=workers,
                         fast=fast, render=render, max_pages=max_pages, satellite_pages=satellite_pages,
-                        axe_pages=axe_pages, timeout=timeout, delay=delay, audit_date=audit_date, new=new)
+                        axe_pages=axe_pages, timeout=timeout, delay=delay, audit_date=audit_date, new=new,
+                        w3c_and_engines=w3c_and_engines)
 
 
 def progress_table(states) -> Table:
@@ -133,6 +134,8 @@ SAT_OPT = typer.Option(DEFAULTS.satellite_pages, "--satellite-pages", help="page
 AXE_OPT = typer.Option(DEFAULTS.axe_pages, "--axe-pages", help="pages scanned with axe-core per portal (0: none)")
 TIMEOUT_OPT = typer.Option(DEFAULTS.timeout, "--timeout", help="seconds before a request is a timeout error")
 DATE_OPT = typer.Option(None, "--audit-date", help="YYYY-MM-DD for recency judgements")
+W3C_OPT = typer.Option(DEFAULTS.w3c_and_engines, "--w3c-and-engines/--no-w3c-and-engines",
+                       help="W3C checker (#208/#209) and browser engines (#201) per portal (off: those are 'error')")
 
 
 def register(app: typer.Typer) -> None:
@@ -141,7 +144,7 @@ def register(app: typer.Typer) -> None:
               workers: int = WORKERS_OPT, fast: bool = FAST_OPT, render: str = RENDER_OPT, max_pages: int = PAGES_OPT,
               satellite_pages: int = SAT_OPT, axe_pages: int = AXE_OPT, timeout: int = TIMEOUT_OPT,
               delay: Optional[float] = typer.Option(DEFAULTS.delay, "--delay", help="seconds between requests to one host"),
-              audit_date: Optional[str] = DATE_OPT,
+              audit_date: Optional[str] = DATE_OPT, w3c_and_engines: bool = W3C_OPT,
               new: bool = typer.Option(False, "--new", help="start a new batch instead of resuming this one"),
               queue: Optional[str] = typer.Option(None, "--queue", help="Redis URL: enqueue the portals for "
                                                    "`egov-audit worker` processes instead of auditing here"),
@@ -156,7 +159,7 @@ def register(app: typer.Typer) -> None:
         Example: egov-audit batch targets.csv --db cities.db --out cities/ --workers 4
         """
         options = batch_options(targets, db, out, workers, fast, render, max_pages, satellite_pages, axe_pages,
-                                timeout, delay, audit_date, new)
+                                timeout, delay, audit_date, new, w3c_and_engines)
         if queue:
             from egov_audit.app.commands.distributed import enqueue_and_maybe_wait
             enqueue_and_maybe_wait(targets, options, queue, wait)

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from egov_audit.app.commands.batch import (AXE_OPT, DATE_OPT, DB_OPT, FAST_OPT, OUT_OPT, PAGES_OPT, RENDER_OPT, SAT_OPT,
+from egov_audit.app.commands.batch import (W3C_OPT, AXE_OPT, DATE_OPT, DB_OPT, FAST_OPT, OUT_OPT, PAGES_OPT, RENDER_OPT, SAT_OPT,
                                        TARGETS_ARG, TIMEOUT_OPT, WORKERS_OPT)
 
 def register(app: typer.Typer) -> None:
@@ -22,7 +22,8 @@ def register(app: typer.Typer) -> None:
                 summary_json: Optional[Path] = typer.Option(None, "--summary", help="also write the JSON summary here"),
                 workers: int = WORKERS_OPT, fast: bool = FAST_OPT, render: str = RENDER_OPT,
                 max_pages: int = PAGES_OPT, satellite_pages: int = SAT_OPT, axe_pages: int = AXE_OPT,
-                timeout: int = TIMEOUT_OPT, audit_date: Optional[str] = DATE_OPT):
+                timeout: int = TIMEOUT_OPT, audit_date: Optional[str] = DATE_OPT,
+                w3c_and_engines: bool = W3C_OPT):
         """Audit every portal again, compare each with its previous run, print a summary and alert.
 
         Exit status: 0 no regression; 1 some portal lost indicators (or its index fell) beyond the thresholds;
@@ -33,7 +34,7 @@ def register(app: typer.Typer) -> None:
         from egov_audit.app.commands.batch import batch_options, console, run_with_progress, write_batch_exports
         from egov_audit.app.monitoring import EXIT_OK, EXIT_UNCHECKED, Thresholds, build_summary, format_summary, post_webhook
         options = batch_options(targets, db, out, workers, fast, render, max_pages, satellite_pages, axe_pages,
-                                timeout, None, audit_date, new=True)
+                                timeout, None, audit_date, new=True, w3c_and_engines=w3c_and_engines)
         result, store = run_with_progress(targets, options)
         try:
             if result.interrupted:
