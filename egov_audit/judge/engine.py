@@ -114,6 +114,17 @@ def _searched(rule: Rule, pages: list) -> dict:
             "patterns": patterns[:12]}
 
 
+def _mostly_unread(rule: Rule, site, readable: int) -> str:
+    """Why a fail cannot be told from absence: at least as many pages in the rule's scope could not be
+    read (server errors, timeouts …) as could. '' when the crawl read most of what it tried."""
+    unchecked = site.unchecked(rule.scope) if hasattr(site, "unchecked") else {}
+    count = sum(unchecked.values())
+    if not count or count < readable:
+        return ""
+    detail = ", ".join(f"{reason} ×{n}" for reason, n in sorted(unchecked.items(), key=lambda kv: -kv[1]))
+    return f"could not check: {count} of {count + readable} pages could not be read ({detail})"
+
+
 def judge(rule: Rule, site: Site, context: Context, cache: dict | None = None) -> Verdict:
     cache = {} if cache is None else cache
     if rule.automation == "manual":
@@ -134,6 +145,11 @@ def judge(rule: Rule, site: Site, context: Context, cache: dict | None = None) -
     if not hits:
         reasons, evidence = _fail_reasons(rule, candidates if not site_only else [], site, cache)
         reason = "; ".join(reasons) or f"no evidence on {len(candidates)} pages"
+        unread = "" if site_only else _mostly_unread(rule, site, len(candidates))   # site checks read the home page
+        if unread:
+            # the feature may sit on a page the server would not give us: not seen is not absent
+            return Verdict(rule, Outcome.ERROR, reason=f"{unread}; {reason}", evidence=evidence[:MAX_EVIDENCE],
+                           searched=searched)
         uncovered = _uncovered_language(rule, site, searched)
         if uncovered:
             # words in languages the portal is not written in cannot find the feature: not seen is not absent

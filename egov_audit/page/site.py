@@ -9,6 +9,10 @@ from egov_audit.store.db import Store
 JUDGED_KINDS = ("html", "pdf", "data")
 
 
+# error kinds that leave a page unread (the crawl could not check it), as opposed to answers such as 404
+UNREADABLE_KINDS = ("timeout", "connection", "dns", "tls", "fetch", "too_large")
+
+
 class Site:
     def __init__(self, store: Store, run_id: str):
         self.store = store
@@ -80,6 +84,20 @@ class Site:
                 continue
             out.append(self.page(row["url"]))
         return out
+
+    def unchecked(self, scopes) -> dict[str, int]:
+        """Pages in these scopes the crawl tried but could not read, by why: server errors (5xx, 429),
+        timeouts, broken connections, bodies over the size cap. A 404 is an answer (a dead link), not one
+        of these: it says the page is not there."""
+        reasons: dict[str, int] = {}
+        for row in self.rows:
+            if row.get("scope") not in scopes or row.get("discovered_via") == "search-probe":
+                continue
+            kind, status = row.get("error_kind"), row.get("status") or 0
+            if kind in UNREADABLE_KINDS or (kind == "http" and (status >= 500 or status == 429)):
+                label = f"HTTP {status}" if kind == "http" else kind
+                reasons[label] = reasons.get(label, 0) + 1
+        return reasons
 
     @cached_property
     def home_problem(self) -> str | None:
