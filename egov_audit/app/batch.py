@@ -218,6 +218,7 @@ def run_batch(store: Store, batch_id: str, states: list[TargetState], options: B
         interrupted = True
         for state in running:
             _terminate(state.process)
+            _poll_pages(store, state)   # the run it started may be younger than the last poll: record it
             state.reason = "interrupted: run the same command again to continue"
             _save(store, batch_id, state)
     finally:
