@@ -68,25 +68,28 @@ def address_class(ip: str) -> str | None:
     return None
 
 
-def resolve(host: str) -> list[str]:
-    """Every address a host name resolves to (IPv4 and IPv6); an IP literal is itself."""
+def _literal(host: str) -> str | None:
+    """The host as an IP literal (brackets stripped), or None when it is a name to resolve."""
     host = host.strip("[]")
     try:
         ipaddress.ip_address(host)
-        return [host]
+        return host
     except ValueError:
-        pass
-    infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+        return None
+
+
+def resolve(host: str) -> list[str]:
+    """Every address a host name resolves to (IPv4 and IPv6); an IP literal is itself."""
+    if _literal(host):
+        return [_literal(host)]
+    infos = socket.getaddrinfo(host.strip("[]"), None, proto=socket.IPPROTO_TCP)
     return sorted({info[4][0] for info in infos})
 
 
 async def resolve_async(host: str) -> list[str]:
+    if _literal(host):
+        return [_literal(host)]
     host = host.strip("[]")
-    try:
-        ipaddress.ip_address(host)
-        return [host]
-    except ValueError:
-        pass
     loop = asyncio.get_running_loop()
     infos = await asyncio.wait_for(loop.getaddrinfo(host, None, proto=socket.IPPROTO_TCP), RESOLVE_TIMEOUT)
     return sorted({info[4][0] for info in infos})
